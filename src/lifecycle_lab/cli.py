@@ -1,0 +1,43 @@
+"""One command-line entry point: `lifecycle-lab …` or `python -m lifecycle_lab …`.
+
+Each area registers its own sub-commands (see COMMAND_MODULES) so this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "lifecycle_lab.course.commands",
+]
+
+
+class UsageError(Exception):
+    """A command was called wrongly; the message says how to call it."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lifecycle-lab", description="Run and manage the Lifecycle Lab workbook.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as err:
+        print(f"lifecycle-lab {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Running the workbook: execute notebooks, build learner copies, report results."""
+
+from .summary import summary
+
+__all__ = ["summary"]

@@ -1,0 +1,139 @@
+"""Sub-commands that run the workbook: run, learner, refresh."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import paths
+
+
+def register(sub) -> None:
+    run = sub.add_parser("run", help="execute notebooks with papermill and print a summary table")
+    run.add_argument("names", nargs="*", help="notebook names or prefixes, e.g. 00 or 01_beginner_ticket_classifier")
+    run.add_argument("--all", action="store_true", help="run every notebook")
+    run.add_argument("--learner", action="store_true", help="run the learner copies in notebooks/ instead of solutions/")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="set a notebook parameter (YAML value: 3, 0.5, true, text); repeatable")
+    run.add_argument("--seed", type=int, help="shorthand for -p seed=N")
+    run.add_argument("--fast", action="store_true", help="shorthand for -p fast=true (small sizes)")
+    run.add_argument("--out", default=str(paths.BUILD / "course"), help="output folder (default build/course)")
+    run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
+    run.set_defaults(handler=cmd_run)
+
+    learner = sub.add_parser("learner", help="build the learner copies in notebooks/ from solutions/")
+    learner.add_argument("--check", action="store_true", help="fail if the committed copies are stale")
+    learner.set_defaults(handler=cmd_learner)
+
+    refresh = sub.add_parser("refresh", help="re-execute solution notebooks in place (updates committed outputs)")
+    refresh.add_argument("names", nargs="*", help="notebook names or prefixes (default: all)")
+    refresh.set_defaults(handler=cmd_refresh)
+
+
+def parse_params(pairs: list[str]) -> dict:
+    """`key=value` strings to a dict, values read as YAML scalars (papermill's -y convention)."""
+    import yaml
+
+    from ..cli import UsageError
+
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"parameter {pair!r} must look like key=value, e.g. -p seed=7")
+        try:
+            params[key.strip()] = yaml.safe_load(value) if value != "" else ""
+        except yaml.YAMLError:
+            params[key.strip()] = value
+    return params
+
+
+def select(folder: Path, names: list[str], everything: bool) -> list[Path]:
+    from ..cli import UsageError
+
+    available = sorted(folder.glob("*.ipynb"))
+    if everything or not names:
+        if not everything:
+            raise UsageError("name a notebook (e.g. `run 00`) or pass --all; available: "
+                             + ", ".join(p.stem for p in available))
+        return available
+    chosen = []
+    for name in names:
+        hits = [p for p in available if p.stem == name or p.stem.startswith(name)]
+        if not hits:
+            raise UsageError(f"no notebook matches {name!r} in {folder}; available: "
+                             + ", ".join(p.stem for p in available))
+        chosen += [h for h in hits if h not in chosen]
+    return chosen
+
+
+def cmd_run(args) -> int:
+    from ..cli import UsageError
+    from .runner import UnknownParameter, format_table, run_notebook
+
+    params = parse_params(args.param)
+    if args.seed is not None:
+        params["seed"] = args.seed
+    if args.fast:
+        params["fast"] = True
+    folder = paths.NOTEBOOKS if args.learner else paths.SOLUTIONS
+    notebooks = select(folder, args.names, args.all)
+    out = Path(args.out)
+    results = []
+    for index, path in enumerate(notebooks, start=1):
+        print(f"[{index}/{len(notebooks)}] {path.stem}", flush=True)
+        try:
+            result = run_notebook(path, out, params, progress=not args.no_progress)
+        except UnknownParameter as err:
+            raise UsageError(str(err)) from None
+        if result.error:
+            print(f"  FAILED: {result.error}\n  executed copy with the error: {result.output}", file=sys.stderr)
+        results.append(result)
+    print()
+    print(format_table(results))
+    print(f"\nexecuted notebooks and their outputs: {out}")
+    return 1 if any(r.status != "ok" for r in results) else 0
+
+
+def cmd_learner(args) -> int:
+    from .learner import MarkerError, build
+
+    try:
+        stale = build(paths.SOLUTIONS, paths.NOTEBOOKS, check=args.check)
+    except MarkerError as err:
+        print(f"lifecycle-lab learner: {err}", file=sys.stderr)
+        return 1
+    if args.check:
+        if stale:
+            print("stale learner copies (run `make learner` and commit notebooks/): " + ", ".join(stale),
+                  file=sys.stderr)
+            return 1
+        print("learner copies are up to date")
+        return 0
+    print("rebuilt: " + (", ".join(stale) if stale else "nothing (all up to date)"))
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    """Execute solutions in place with nbclient, so their committed outputs match the code."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebooks = select(paths.SOLUTIONS, args.names, not args.names)
+    failed = 0
+    for path in notebooks:
+        print(f"refreshing {path.name} ...", flush=True)
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            print(f"  FAILED {path.name}: {str(err).splitlines()[-1] if str(err) else err}", file=sys.stderr)
+            failed += 1
+            continue
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+        nbformat.write(nb, path)
+    return 1 if failed else 0

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: what `make test` and CI run. Each stage names itself; the first failure stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg
+
+echo "== 1/3 learner copies are generated from solutions/ and committed"
+$PY -m lifecycle_lab learner --check
+
+echo "== 2/3 unit tests and notebook runs (learner copies, second parameter set)"
+$PY -m pytest -q tests "$@"
+
+echo "== 3/3 nbval: every solution notebook re-executes and reproduces its committed outputs"
+$PY -m pytest -q --nbval solutions/ --nbval-sanitize-with tests/nbval_sanitize.cfg
