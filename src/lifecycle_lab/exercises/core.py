@@ -228,6 +228,8 @@ class Field:
     min_words: int = 0
     mention: Sequence[str] = ()
     why: str = ""
+    validate: Callable[[Any], str | None] | None = None
+    """A custom consistency rule: returns a problem message, or None when the value fits the evidence."""
 
 
 class DecisionExercise(Exercise):
@@ -269,6 +271,14 @@ class DecisionExercise(Exercise):
                 elif value != rule.expected:
                     problems.append(f"{key}: {value!r} does not follow from the evidence "
                                     f"({rule.why or 'look at the numbers above again'}).")
+            if rule.validate is not None:
+                checked.append(f"{key} is consistent with the evidence")
+                try:
+                    problem = rule.validate(value)
+                except Exception as exc:  # a value of the wrong shape: say so instead of a traceback
+                    problem = f"could not be checked ({type(exc).__name__}: {exc}); {rule.description}"
+                if problem:
+                    problems.append(f"{key}: {problem}")
             if rule.min_words:
                 checked.append(f"{key} has at least {rule.min_words} words")
                 if len(str(value).split()) < rule.min_words:

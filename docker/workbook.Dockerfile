@@ -1,0 +1,23 @@
+# The workbook image for workshop rooms: JupyterLab on the locked environment, learner copies open.
+#   docker build -f docker/workbook.Dockerfile -t lifecycle-lab .
+#   docker run --rm -p 8888:8888 lifecycle-lab
+FROM python:3.11.7-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    MLFLOW_DISABLE_TELEMETRY=true \
+    DO_NOT_TRACK=1
+
+RUN useradd --create-home --uid 1000 learner
+WORKDIR /home/learner/lifecycle-lab
+
+# Dependencies first (exact versions from the lock), so code changes do not reinstall them.
+COPY requirements.lock ./
+RUN pip install --no-deps -r requirements.lock
+
+COPY --chown=1000:1000 . .
+RUN pip install --no-deps -e . && python -m ipykernel install --sys-prefix --name python3
+
+USER 1000
+EXPOSE 8888
+CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "notebooks/"]

@@ -1,0 +1,1 @@
+"""Seeded synthetic worlds the practice projects run on; each module is one scenario."""

@@ -1,0 +1,145 @@
+"""The feedback layer: right answers pass, wrong ones fail with a reason, stubs are 'not attempted'."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+from lifecycle_lab.exercises import (CORRECT, INCORRECT, NOT_ATTEMPTED, Case, DecisionExercise, Field,
+                                     FunctionExercise, ValueExercise)
+from lifecycle_lab.exercises import start_here
+
+HINTS = dict(hints=["first", "second"], solution="x = 1")
+
+
+def test_value_exercise_outcomes():
+    ex = ValueExercise("v", 0.5, rtol=1e-3, **HINTS)
+    assert ex.evaluate(None).status == NOT_ATTEMPTED
+    assert ex.evaluate(0.5004).status == CORRECT
+    wrong = ex.evaluate(0.6)
+    assert wrong.status == INCORRECT and "too high" in wrong.problems[0]
+    assert ex.evaluate("abc").status == INCORRECT
+    assert "expected a number" in ex.evaluate("abc").problems[0]
+
+
+def test_value_exercise_dict_names_the_wrong_key():
+    ex = ValueExercise("d", {"precision": 0.8, "recall": 0.4}, **HINTS)
+    fb = ex.evaluate({"precision": 0.8, "recall": 0.8})
+    assert fb.status == INCORRECT
+    assert len(fb.problems) == 1 and fb.problems[0].startswith("recall")
+    missing = ex.evaluate({"precision": 0.8})
+    assert "recall: missing" in missing.problems[0]
+    assert ex.evaluate({"precision": None, "recall": None}).status == NOT_ATTEMPTED
+
+
+def test_check_returns_answer_or_reference_and_prints(capsys):
+    ex = ValueExercise("v", 2.0, **HINTS)
+    assert ex.check(2.0) == 2.0
+    assert "all checks passed" in capsys.readouterr().out
+    assert ex.check(None) == 2.0
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out and "reference result" in out
+    assert ex.check(3.0) == 2.0
+    assert "not yet: 1 of 1 checks failed" in capsys.readouterr().out
+
+
+def test_success_message_lists_only_what_was_checked():
+    ex = ValueExercise("v", {"a": 1.0}, **HINTS)
+    msg = ex.evaluate({"a": 1.0}).render()
+    assert "all checks passed (1 checked: a = 1" in msg
+
+
+def test_hints_are_numbered(capsys):
+    ex = ValueExercise("v", 1.0, **HINTS)
+    ex.hint(2)
+    assert "hint 2/2: second" in capsys.readouterr().out
+    ex.hint(5)
+    assert "there are 2 hints" in capsys.readouterr().out
+    ex.solution()
+    assert "x = 1" in capsys.readouterr().out
+
+
+def test_function_exercise():
+    ex = FunctionExercise("f", [Case((2, 3), 5, "small"), Case((0, 0), 0, "zeros")], **HINTS)
+    assert ex.evaluate(lambda a, b: a + b).status == CORRECT
+    fb = ex.evaluate(lambda a, b: a * b)
+    assert fb.status == INCORRECT and "returned 6, expected 5 (small)" in fb.problems[0]
+    assert ex.evaluate(lambda a, b: None).status == NOT_ATTEMPTED
+    assert ex.evaluate(None).status == NOT_ATTEMPTED
+
+    def stub(a, b):
+        raise NotImplementedError
+
+    assert ex.evaluate(stub).status == NOT_ATTEMPTED
+    crash = ex.evaluate(lambda a, b: a / b)
+    assert crash.status == INCORRECT and "raised ZeroDivisionError" in crash.problems[1]
+
+
+def test_decision_exercise_field_by_field():
+    ex = DecisionExercise("memo", {
+        "decision": Field("GO or NO-GO", choices=["GO", "NO-GO"], expected="NO-GO", why="p99 misses the target"),
+        "p99_ms": Field("measured p99", expected=250.0, tol=1.0),
+        "reason": Field("why", min_words=4, mention=["latency", "p99"]),
+        "owner": Field("who", validate=lambda v: None if "@" in v else "give an e-mail address"),
+    }, **HINTS)
+    good = {"decision": "NO-GO", "p99_ms": 250.4, "reason": "p99 latency is above target", "owner": "a@b.c"}
+    assert ex.evaluate(good).status == CORRECT
+    bad = ex.evaluate({"decision": "GO", "p99_ms": 120, "reason": "looks good", "owner": "bob"})
+    assert bad.status == INCORRECT
+    text = "\n".join(bad.problems)
+    assert "p99 misses the target" in text and "p99_ms" in text and "at least 4 words" in text
+    assert "e-mail" in text
+    assert ex.evaluate({"decision": "MAYBE", **{k: v for k, v in good.items() if k != "decision"}}).problems[0] \
+        .startswith("decision: 'MAYBE' is not one of")
+    assert ex.evaluate({"decision": None, "p99_ms": None, "reason": "", "owner": ""}).status == NOT_ATTEMPTED
+    assert "unknown fields" in ex.evaluate({**good, "extra": 1}).problems[0]
+
+
+def _data(seed=3, n=400):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    score = np.clip(y * 0.3 + rng.normal(0.35, 0.2, n), 0, 1)
+    return y, score
+
+
+def test_start_here_confusion_metrics_against_sklearn():
+    y, score = _data()
+    pred = (score >= 0.5).astype(int)
+    ex = start_here.confusion_metrics(y, pred)
+    right = {"precision": precision_score(y, pred), "recall": recall_score(y, pred), "f1": f1_score(y, pred)}
+    assert ex.evaluate(right).passed
+    swapped = {"precision": right["recall"], "recall": right["precision"], "f1": right["f1"]}
+    assert not ex.evaluate(swapped).passed
+
+
+def test_start_here_f1_function():
+    ex = start_here.f1_from_counts()
+    assert ex.evaluate(lambda tp, fp, fn: 0.0 if 2 * tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)).passed
+
+    def naive(tp, fp, fn):
+        p, r = tp / (tp + fp), tp / (tp + fn)
+        return 2 * p * r / (p + r)
+
+    fb = ex.evaluate(naive)
+    assert not fb.passed and any("ZeroDivisionError" in p for p in fb.problems)
+
+
+def test_start_here_roc_auc_and_threshold():
+    y, score = _data(5)
+    assert start_here.roc_auc(y, score).evaluate(roc_auc_score(y, score)).passed
+    assert not start_here.roc_auc(y, score).evaluate(1 - roc_auc_score(y, score)).passed
+    threshold, precision, recall = start_here.best_threshold(y, score, 0.7)
+    assert precision >= 0.7
+    flagged = score >= threshold
+    assert y[flagged].mean() >= 0.7  # an independent recount of the precision at that threshold
+    ex = start_here.threshold_memo(y, score, 0.7)
+    reason = "lowest threshold meeting the precision target keeps recall highest"
+    assert ex.evaluate({"threshold": threshold, "recall": recall, "reason": reason}).passed
+    too_low = ex.evaluate({"threshold": 0.0, "recall": 1.0, "reason": reason})
+    assert not too_low.passed and "below the target" in too_low.problems[0]
+    too_high = ex.evaluate({"threshold": float(score.max()), "recall": recall, "reason": reason})
+    assert not too_high.passed and "a lower threshold keeps the precision" in too_high.problems[0]
+
+
+def test_exercise_needs_hints():
+    with pytest.raises(ValueError, match="at least one hint"):
+        ValueExercise("v", 1.0, hints=[], solution="")

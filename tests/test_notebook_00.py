@@ -1,0 +1,31 @@
+"""The orientation notebook: the learner copy runs unattempted under another seed; conclusions hold."""
+
+import pytest
+from sklearn.metrics import precision_score, roc_auc_score
+
+from conftest import outputs_text
+from lifecycle_lab.scenarios.warmup import urgent_ticket_scores
+
+pytestmark = pytest.mark.notebook
+
+
+def test_learner_copy_runs_unattempted_with_another_seed(run_notebook):
+    result = run_notebook("00_start_here", {"seed": 7, "fast": True, "min_precision": 0.8})
+    text = outputs_text(result)
+    assert text.count("not attempted yet") == 4
+    facts = result.summary
+    data = urgent_ticket_scores(n=1000, seed=7, urgent_share=0.2)  # fast caps n_tickets at 1000
+    assert facts["tickets"] == len(data)
+    assert facts["roc_auc"] == pytest.approx(roc_auc_score(data.urgent, data.score), abs=1e-4)
+    flagged = (data.score >= facts["threshold"]).astype(int)
+    assert precision_score(data.urgent, flagged) >= 0.8  # the chosen threshold meets the target
+
+
+def test_bad_parameter_stops_with_a_clear_message(notebook_out):
+    from lifecycle_lab import paths
+    from lifecycle_lab.course.runner import run_notebook
+
+    result = run_notebook(paths.NOTEBOOKS / "00_start_here.ipynb", notebook_out / "bad", {"min_precision": 2},
+                          progress=False)
+    assert result.status == "failed"
+    assert "ParameterError" in result.error and "min_precision=2 is out of range" in result.error
