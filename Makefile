@@ -9,6 +9,9 @@ STAMP := $(VENV)/.lock-installed
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 OUT ?= build/course
+# Offline JupyterLab: no extension lookups on PyPI; --allow-root only where we are root (containers, CI).
+LAB_FLAGS := --ServerApp.root_dir=notebooks --LabApp.extension_manager=readonly \
+  $(if $(filter 0,$(shell id -u)),--allow-root,)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -43,7 +46,7 @@ test: $(STAMP)
 	bash tests/run.sh
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS)
 
 learner: $(STAMP)
 	$(PY) -m lifecycle_lab learner
@@ -58,7 +61,7 @@ serve-site: site
 	$(PY) -m http.server --directory build/site/html 8000
 
 bench: $(STAMP)
-	$(PY) -m bench
+	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 lock: | $(UV)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 \

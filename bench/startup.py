@@ -1,0 +1,73 @@
+"""The start-up floor of the workbook, beside the course run it bounds.
+
+Measures (median of repeats, wall-clock seconds on this machine):
+- `python -c "import lifecycle_lab"` against bare `python -c pass` (the package's own import cost);
+- an empty notebook executed with papermill from a running process (kernel start + papermill overhead);
+- the import cost of each heavy library inside a fresh interpreter;
+- optionally (`--course`) the whole `lifecycle-lab run --all`, and its per-notebook seconds.
+
+    .venv/bin/python bench/startup.py [--course]
+
+Results are recorded by hand in bench/RESULTS-foundation.md with the machine described.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(cmd: list[str], repeats: int = 5) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def empty_notebook_seconds(repeats: int = 3) -> float:
+    import nbformat
+    import papermill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "empty.ipynb"
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, src)
+        papermill.execute_notebook(str(src), str(Path(tmp) / "warm.ipynb"), progress_bar=False)
+        samples = []
+        for i in range(repeats):
+            start = time.perf_counter()
+            papermill.execute_notebook(str(src), str(Path(tmp) / f"out{i}.ipynb"), progress_bar=False)
+            samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    bare = timed([PY, "-c", "pass"])
+    package = timed([PY, "-c", "import lifecycle_lab, lifecycle_lab.exercises, lifecycle_lab.course"])
+    print(f"python -c pass                 {bare:6.3f} s")
+    print(f"import lifecycle_lab (+course) {package:6.3f} s  (package itself: {package - bare:+.3f} s)")
+    print(f"empty notebook via papermill   {empty_notebook_seconds():6.3f} s  (kernel start + overhead)")
+    for lib in ["pandas", "sklearn.linear_model", "scipy.stats", "matplotlib.pyplot", "fairlearn.metrics",
+                "mlflow", "evidently", "fastapi", "sqlalchemy"]:
+        cost = timed([PY, "-c", f"import {lib}"], repeats=3) - bare
+        print(f"import {lib:24} {cost:6.3f} s")
+    if "--course" in sys.argv:
+        start = time.perf_counter()
+        subprocess.run([PY, "-m", "lifecycle_lab", "run", "--all", "--no-progress", "--out",
+                        str(ROOT / "build" / "bench-course")], check=True)
+        print(f"lifecycle-lab run --all        {time.perf_counter() - start:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""Build the course website from course/ and the solution notebooks, offline, with jupyter-book 1.x.
+
+The book source is staged in <out>/source so that course/ and solutions/ are never written to: the
+chapters are copied, the solution notebooks that exist are copied in with their stored outputs (they are
+not re-executed), the learner copies are attached as downloads, and links from chapters to notebooks are
+resolved here. A link `solutions/NN_name.ipynb#word` points at the first heading of that notebook that
+contains `word`, so chapters keep working while the notebooks' headings change; a link to a notebook that
+does not exist yet becomes plain text marked "not yet available" instead of a broken link.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import paths
+
+MARKER = "<!-- NOTEBOOK-TABLE -->"
+LINK_RE = re.compile(r"\[([^\]]+)\]\(((?:\.\./)*)solutions/([0-9A-Za-z_]+)\.ipynb(?:#([^)\s]*))?\)")
+MATHJAX_DIRS = [Path("/usr/share/javascript/mathjax"), Path("/usr/share/mathjax")]
+
+
+class SiteError(RuntimeError):
+    """The site could not be built; the message says which step failed and what to do."""
+
+
+@dataclass
+class SiteResult:
+    html: Path
+    notebooks: list[str]
+    missing_links: list[str] = field(default_factory=list)
+    unresolved_sections: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    mathjax: str = ""
+
+
+def notebook_headings(path: Path) -> list[tuple[int, str]]:
+    """(level, text) of the markdown headings of a notebook, in order."""
+    import json
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    found = []
+    in_fence = False
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        for line in source.splitlines():
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+            m = None if in_fence else re.match(r"^(#{1,6})\s+(.+?)\s*#*\s*$", line)
+            if m:
+                found.append((len(m.group(1)), m.group(2)))
+    return found
+
+
+def slugify(text: str) -> str:
+    """The anchor MyST gives a heading (myst_heading_anchors), so links match the rendered ids."""
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    return default_slugify(text)
+
+
+def resolve_section(headings: list[tuple[int, str]], word: str) -> str | None:
+    """The anchor of the first level-2+ heading containing `word` (a slug matches exactly first)."""
+    word = word.strip().lower()
+    if not word:
+        return None
+    slugs = [(level, text, slugify(text)) for level, text in headings if level >= 2]
+    for _, _, slug in slugs:
+        if slug == word:
+            return slug
+    needle = word.replace("-", " ")
+    for _, text, slug in slugs:
+        if needle in text.lower() or word in slug:
+            return slug
+    return None
+
+
+def rewrite_links(text: str, available: dict[str, Path], result: SiteResult, page: str) -> str:
+    """Point chapter links at existing notebooks and their sections; mark missing notebooks as planned."""
+    cache: dict[str, list] = {}
+
+    def replace(m: re.Match) -> str:
+        label, up, stem, word = m.group(1), m.group(2), m.group(3), m.group(4)
+        if stem not in available:
+            result.missing_links.append(f"{page}: {stem}")
+            return f"{label} (notebook `{stem}`, not yet available)"
+        if not word:
+            return m.group(0)
+        headings = cache.setdefault(stem, notebook_headings(available[stem]))
+        slug = resolve_section(headings, word)
+        if slug is None:
+            result.unresolved_sections.append(f"{page}: {stem}#{word}")
+            return f"[{label}]({up}solutions/{stem}.ipynb)"
+        return f"[{label}]({up}solutions/{stem}.ipynb#{slug})"
+
+    return LINK_RE.sub(replace, text)
+
+
+def notebook_title(path: Path) -> str:
+    heads = notebook_headings(path)
+    return next((t for level, t in heads if level == 1), path.stem)
+
+
+def notebook_table(solutions: list[Path], learner: dict[str, Path]) -> str:
+    """The markdown table of notebooks: rendered solution page and the learner copy to download."""
+    if not solutions:
+        return "_No solution notebooks were present when this site was built._\n"
+    rows = ["| Notebook | Solution (rendered, with outputs) | Learner copy |", "|---|---|---|"]
+    for nb in solutions:
+        copy = (f"{{download}}`{nb.name} <learner/{nb.name}>`" if nb.stem in learner
+                else "not generated yet (`make learner`)")
+        rows.append(f"| `{nb.stem}` | [{notebook_title(nb)}](solutions/{nb.stem}.ipynb) | {copy} |")
+    return "\n".join(rows) + "\n"
+
+
+def stage(out: Path, course: Path, solutions: Path, notebooks: Path, result: SiteResult) -> Path:
+    """Copy the book source into out/source and return it."""
+    import yaml
+
+    if not (course / "_config.yml").is_file() or not (course / "_toc.yml").is_file():
+        raise SiteError(f"{course} has no _config.yml/_toc.yml; is this a Lifecycle Lab checkout?")
+    src = out / "source"
+    if src.exists():
+        shutil.rmtree(src)
+    shutil.copytree(course, src, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
+    present = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    (src / "solutions").mkdir(exist_ok=True)
+    for nb in present:
+        shutil.copy2(nb, src / "solutions" / nb.name)
+    learner = {p.stem: p for p in sorted(notebooks.glob("*.ipynb"))}
+    (src / "learner").mkdir(exist_ok=True)
+    for nb in learner.values():
+        shutil.copy2(nb, src / "learner" / nb.name)
+    result.notebooks = [p.stem for p in present]
+    available = {p.stem: src / "solutions" / p.name for p in present}
+    for md in sorted(src.rglob("*.md")):
+        text = md.read_text(encoding="utf-8")
+        new = rewrite_links(text, available, result, str(md.relative_to(src)))
+        if MARKER in new:
+            new = new.replace(MARKER, notebook_table(present, learner))
+        if new != text:
+            md.write_text(new, encoding="utf-8")
+    toc = yaml.safe_load((src / "_toc.yml").read_text(encoding="utf-8"))
+    if present:
+        toc.setdefault("parts", []).append({
+            "caption": "Solution notebooks",
+            "chapters": [{"file": f"solutions/{p.stem}"} for p in present],
+        })
+    (src / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    return src
+
+
+def find_mathjax() -> Path | None:
+    """A local MathJax 2 (Debian's libjs-mathjax), so formulas are typeset without any network."""
+    import os
+
+    candidates = [Path(os.environ["LIFECYCLE_LAB_MATHJAX"])] if os.environ.get("LIFECYCLE_LAB_MATHJAX") else []
+    for folder in candidates + MATHJAX_DIRS:
+        if (folder / "MathJax.js").is_file():
+            return folder
+    return None
+
+
+MATHJAX_PARTS = ["MathJax.js", "config/TeX-AMS_CHTML.js", "jax/input/TeX", "jax/output/CommonHTML",
+                 "jax/element", "extensions", "fonts/HTML-CSS/TeX/woff", "localization/en"]
+
+
+def copy_mathjax(folder: Path, static: Path) -> None:
+    """Copy the parts of MathJax 2 that the CommonHTML output needs (a few MB, not the 40 MB package)."""
+    target = static / "mathjax"
+    for part in MATHJAX_PARTS:
+        source = folder / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, dirs_exist_ok=True)
+        elif source.is_file():
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / part)
+
+
+def sphinx_conf(src: Path, mathjax: Path | None) -> None:
+    """Generate conf.py with jupyter-book, then pin the offline choices that must not depend on config."""
+    cmd = [sys.executable, "-m", "jupyter_book", "config", "sphinx", str(src)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SiteError(f"`jupyter-book config sphinx` failed: {proc.stderr.strip().splitlines()[-1:]}")
+    conf = src / "conf.py"
+    extra = ["", "# --- added by lifecycle_lab.course.site: offline build, stored outputs only ---",
+             "nb_execution_mode = 'off'", "jupyter_execute_notebooks = 'off'",
+             "exclude_patterns = list(exclude_patterns) + ['learner/*', 'source/*']"]
+    if mathjax is not None:
+        extra.append("mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'")
+        extra.append("mathjax3_config = None")
+        extra.append("mathjax2_config = {'tex2jax': {'inlineMath': [['\\\\(', '\\\\)']], "
+                     "'displayMath': [['\\\\[', '\\\\]']], 'processEscapes': True, "
+                     "'processClass': 'math|output_area', 'ignoreClass': 'document'}, "
+                     "'messageStyle': 'none'}")
+    else:
+        # No local MathJax: load nothing from a CDN; formulas stay readable as TeX source.
+        extra.append("mathjax_path = ''")
+    conf.write_text(conf.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
+
+
+def build_site(out: Path, *, course: Path | None = None, solutions: Path | None = None,
+               notebooks: Path | None = None, quiet: bool = True) -> SiteResult:
+    """Stage the book in out/source and build HTML into out/html; raise SiteError on failure."""
+    course = course or paths.COURSE
+    solutions = solutions or paths.SOLUTIONS
+    notebooks = notebooks or paths.NOTEBOOKS
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    html = out / "html"
+    result = SiteResult(html=html, notebooks=[])
+    src = stage(out, course, solutions, notebooks, result)
+    mathjax = find_mathjax()
+    sphinx_conf(src, mathjax)
+    if html.exists():
+        shutil.rmtree(html)
+    warnings_file = out / "warnings.txt"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-d", str(out / "doctrees"), "-E", "-w",
+           str(warnings_file), str(src), str(html)]
+    if quiet:
+        cmd.insert(3, "-q")
+    import os
+
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", MPLBACKEND="Agg")
+    proc = subprocess.run(cmd, capture_output=quiet, text=True, env=env)
+    if proc.returncode != 0:
+        tail = (proc.stderr or "").strip().splitlines()[-5:] if quiet else []
+        raise SiteError("sphinx could not build the site:\n  " + "\n  ".join(tail)
+                        + f"\n  full warnings: {warnings_file}")
+    if mathjax is not None:
+        copy_mathjax(mathjax, html / "_static")
+        result.mathjax = str(mathjax)
+    result.warnings = [w for w in warnings_file.read_text(encoding="utf-8").splitlines() if w.strip()] \
+        if warnings_file.exists() else []
+    return result

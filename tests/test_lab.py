@@ -1,0 +1,51 @@
+"""`make lab` starts JupyterLab offline and serves the learner copies."""
+
+import json
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from lifecycle_lab import paths
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.notebook
+def test_jupyterlab_serves_the_learner_notebooks(tmp_path):
+    port = _free_port()
+    # The exact command `make lab` runs (dry run), plus a port and token for the test.
+    dry = subprocess.run(["make", "-s", "-n", "lab"], cwd=paths.ROOT, capture_output=True, text=True, check=True)
+    made = shlex.split(dry.stdout.strip().splitlines()[-1])
+    assert made[0].endswith("jupyter") and made[1] == "lab", made
+    cmd = [str(paths.ROOT / made[0]), *made[1:], "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+           "--IdentityProvider.token=lab-test"]
+    env = {"HOME": str(tmp_path), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/contents?token=lab-test", timeout=2) as r:
+                    listing = json.load(r)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("JupyterLab did not start: " + proc.stderr.read().decode()[-2000:])
+                time.sleep(0.5)
+        names = {item["name"] for item in listing["content"]}
+        assert "00_start_here.ipynb" in names
+        with urllib.request.urlopen(f"{base}/lab?token=lab-test", timeout=10) as r:
+            assert r.status == 200 and b"JupyterLab" in r.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
