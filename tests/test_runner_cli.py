@@ -65,3 +65,19 @@ def test_read_summary_takes_the_last_record():
     cell.outputs = [nbformat.v4.new_output("stream", text='SUMMARY {"headline": "a"}\nSUMMARY {"headline": "b"}\n')]
     nb.cells = [cell]
     assert read_summary(nb) == {"headline": "b"}
+
+
+def test_grade_executes_and_tallies_checks(tmp_path, capsys):
+    """A submitted notebook with one right, one wrong and one skipped answer is graded as such."""
+    body = ("from lifecycle_lab.exercises import ValueExercise\n"
+            "h = dict(hints=['h'], solution='s')\n"
+            "ValueExercise('ex1 right', 2.0, **h).check(2.0)\n"
+            "ValueExercise('ex2 wrong', 2.0, **h).check(3.0)\n"
+            "ValueExercise('ex3 skipped', 2.0, **h).check(None)\n")
+    path = _notebook(tmp_path, "20_submission", body)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "graded")]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("20_submission"))
+    assert row.split()[1:4] == ["1", "1", "1"]
+    assert "ex2 wrong: failed" in row and "ex3 skipped: not attempted" in row
+    assert cli.main(["grade", str(tmp_path / "missing.txt")]) == 2

@@ -29,6 +29,11 @@ def register(sub) -> None:
     refresh.add_argument("names", nargs="*", help="notebook names or prefixes (default: all)")
     refresh.set_defaults(handler=cmd_refresh)
 
+    grade = sub.add_parser("grade", help="execute submitted learner notebooks and tally their exercise checks")
+    grade.add_argument("paths", nargs="+", help="notebook files, or folders holding them")
+    grade.add_argument("--out", default=str(paths.BUILD / "grading"), help="where executed copies go")
+    grade.set_defaults(handler=cmd_grade)
+
 
 def parse_params(pairs: list[str]) -> dict:
     """`key=value` strings to a dict, values read as YAML scalars (papermill's -y convention)."""
@@ -137,3 +142,23 @@ def cmd_refresh(args) -> int:
             cell.metadata.pop("execution", None)
         nbformat.write(nb, path)
     return 1 if failed else 0
+
+
+def cmd_grade(args) -> int:
+    from ..cli import UsageError
+    from .grade import format_grades, grade
+
+    files: list[Path] = []
+    for name in args.paths:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(path.glob("*.ipynb"))
+        elif path.suffix == ".ipynb" and path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{name} is neither a notebook (.ipynb) nor a folder of notebooks")
+    if not files:
+        raise UsageError("no notebooks found in " + ", ".join(args.paths))
+    grades = grade(files, Path(args.out))
+    print(format_grades(grades))
+    return 1 if any(g.error for g in grades) else 0
