@@ -73,6 +73,28 @@ class ChoiceExercise(Exercise):
         return Feedback(self.name, INCORRECT, [f"({key}) {self.options[key]}: {reason}"], checked)
 
 
+class NumericExercise(ValueExercise):
+    """A numeric answer within an absolute tolerance; says how far off a wrong answer is."""
+
+    def _one(self, label, got, want, problems, checked):
+        checked.append(f"{label} within {self.atol:.2g} of the answer")
+        number = _number(got)
+        if number is None:
+            problems.append(f"expected a number, got {got!r}.")
+        elif abs(number - want) > self.atol:
+            direction = "too high" if number > want else "too low"
+            problems.append(f"{number:g} is {direction} (off by {abs(number - want):.3g}); "
+                            f"try hint 1 or recompute step by step.")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
 @dataclass
 class Question:
     """One quiz question as loaded from YAML, with the exercise that checks it."""
@@ -131,7 +153,7 @@ class Question:
 
     def shown_answer(self) -> str:
         if self.kind == "choice":
-            return f"({self.answer}) {self.options[self.answer]}"
+            return f"({self.answer}) {self.options[self.answer].rstrip('.')}"
         return f"{self.answer:g} (within {self.tolerance:g})"
 
 
@@ -285,7 +307,7 @@ def _question(raw: Any, where: str, quiz: str) -> Question:
     if tol is None or isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
         raise QuizError(f"{where}: a numeric question needs 'tolerance', an absolute allowance >= 0 "
                         f"(e.g. 0.005)")
-    ex = ValueExercise(name, float(answer), rtol=0.0, atol=float(tol) + 1e-12, hints=hints, solution=explanation)
+    ex = NumericExercise(name, float(answer), rtol=0.0, atol=float(tol) + 1e-12, hints=hints, solution=explanation)
     return Question(qid, kind, raw["prompt"], float(answer), explanation, tolerance=float(tol), exercise=ex)
 
 

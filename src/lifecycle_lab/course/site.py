@@ -98,9 +98,37 @@ def rewrite_links(text: str, available: dict[str, Path], result: SiteResult, pag
         if slug is None:
             result.unresolved_sections.append(f"{page}: {stem}#{word}")
             return f"[{label}]({up}solutions/{stem}.ipynb)"
-        return f"[{label}]({up}solutions/{stem}.ipynb#{slug})"
+        return f"{{ref}}`{label} <{section_label(stem, slug)}>`"
 
     return LINK_RE.sub(replace, text)
+
+
+def section_label(stem: str, slug: str) -> str:
+    """The explicit target put before a notebook heading in the staged copy (see label_headings)."""
+    return f"nb-{stem}-{slug}".lower().replace("_", "-")
+
+
+def label_headings(path: Path) -> None:
+    """Add a MyST target line before every heading of a staged notebook copy, so chapters can link to
+    its sections with {ref} (heading anchors inside notebooks are not cross-document targets)."""
+    import json
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        out, in_fence = [], False
+        for line in source.splitlines():
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+            m = None if in_fence else re.match(r"^(#{2,6})\s+(.+?)\s*#*\s*$", line)
+            if m:
+                out += [f"({section_label(path.stem, slugify(m.group(2)))})=", ""]
+            out.append(line)
+        cell["source"] = "\n".join(out)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def notebook_title(path: Path) -> str:
@@ -120,6 +148,30 @@ def notebook_table(solutions: list[Path], learner: dict[str, Path]) -> str:
     return "\n".join(rows) + "\n"
 
 
+QUIZ_MARKER = "<!-- QUIZ-LIST -->"
+
+
+def quiz_pages(folder: Path) -> str:
+    """Every quiz as markdown: questions and options, the answer and explanation folded in a dropdown."""
+    from .. import quiz as quizmod
+
+    parts = []
+    for name in quizmod.available(folder):
+        try:
+            q = quizmod.load_quiz(name, folder)
+        except quizmod.QuizError as err:
+            raise SiteError(f"cannot put the quizzes on the site: {err}") from None
+        parts.append(f"## {q.title}\n\nChapter: {{doc}}`{q.chapter}`. On the command line: "
+                     f"`lifecycle-lab quiz {name}`.\n")
+        for item in q.questions:
+            parts.append(f"**Q{item.id}.** {item.prompt.strip()}\n")
+            if item.kind == "choice":
+                parts += [f"- ({key}) {text}" for key, text in item.options.items()]
+                parts.append("")
+            parts.append(f":::{{dropdown}} Answer\n{item.shown_answer()}. {item.explanation.strip()}\n:::\n")
+    return "\n".join(parts)
+
+
 def stage(out: Path, course: Path, solutions: Path, notebooks: Path, result: SiteResult) -> Path:
     """Copy the book source into out/source and return it."""
     import yaml
@@ -134,6 +186,7 @@ def stage(out: Path, course: Path, solutions: Path, notebooks: Path, result: Sit
     (src / "solutions").mkdir(exist_ok=True)
     for nb in present:
         shutil.copy2(nb, src / "solutions" / nb.name)
+        label_headings(src / "solutions" / nb.name)
     learner = {p.stem: p for p in sorted(notebooks.glob("*.ipynb"))}
     (src / "learner").mkdir(exist_ok=True)
     for nb in learner.values():
@@ -143,6 +196,8 @@ def stage(out: Path, course: Path, solutions: Path, notebooks: Path, result: Sit
     for md in sorted(src.rglob("*.md")):
         text = md.read_text(encoding="utf-8")
         new = rewrite_links(text, available, result, str(md.relative_to(src)))
+        if QUIZ_MARKER in new:
+            new = new.replace(QUIZ_MARKER, quiz_pages(course / "quizzes"))
         if MARKER in new:
             new = new.replace(MARKER, notebook_table(present, learner))
         if new != text:
@@ -186,13 +241,16 @@ def copy_mathjax(folder: Path, static: Path) -> None:
 
 def sphinx_conf(src: Path, mathjax: Path | None) -> None:
     """Generate conf.py with jupyter-book, then pin the offline choices that must not depend on config."""
-    cmd = [sys.executable, "-m", "jupyter_book", "config", "sphinx", str(src)]
+    cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+           "config", "sphinx", str(src)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SiteError(f"`jupyter-book config sphinx` failed: {proc.stderr.strip().splitlines()[-1:]}")
     conf = src / "conf.py"
     extra = ["", "# --- added by lifecycle_lab.course.site: offline build, stored outputs only ---",
-             "nb_execution_mode = 'off'", "jupyter_execute_notebooks = 'off'",
+             "nb_execution_mode = 'off'",
+             "# thebe and comments would load scripts from the web (unpkg, hypothes.is) when used",
+             "extensions = [e for e in extensions if e not in ('sphinx_thebe', 'sphinx_comments')]",
              "exclude_patterns = list(exclude_patterns) + ['learner/*', 'source/*']"]
     if mathjax is not None:
         extra.append("mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'")

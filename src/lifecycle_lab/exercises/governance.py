@@ -1,0 +1,192 @@
+"""Exercises of the advanced notebook (03_advanced_governance_sunset): governance and sunset.
+
+Each factory takes the notebook's own computed evidence and derives the expected answer by an independent
+route where one exists (scipy root finding for p*, a direct discounting loop for the NPV, SHAP by its
+definition through the model's own decision_function for reason codes, scikit-learn and fairlearn for the
+model-card metrics), so every seed and variant gets its own checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .core import DecisionExercise, Field, ValueExercise
+
+
+def risk_scores(evidence: Mapping) -> DecisionExercise:
+    """Exercise 1: score the six SR 11-7-style risk elements from the evidence and give the tier."""
+    from ..governance import risk
+
+    expected = risk.score_elements(evidence)
+    tier, _ = risk.tier(expected)
+    fields = {el: Field(f"a whole number 1-5 for {el}: {risk.RUBRIC[el]}", choices=[1, 2, 3, 4, 5],
+                        expected=expected[el], tol=0.0, why=f"apply the rubric: {risk.RUBRIC[el]}")
+              for el in risk.ELEMENTS}
+    fields["tier"] = Field("the risk tier 1 (high), 2 or 3 that the scores imply", choices=[1, 2, 3],
+                           expected=tier, why="Tier 1 when usage or exposure scores 5 or the weighted "
+                                              "composite is >= 3.5; Tier 2 when >= 2.5")
+    reference = {**expected, "tier": tier}
+    return DecisionExercise(
+        "ex1 score the model risk", fields, reference=reference,
+        hints=["Go element by element through the rubric table above; every number you need is in the "
+               "evidence dict printed before the exercise.",
+               "Exposure uses the status quo's yearly error cost in EUR; usage depends only on the variant "
+               "and on whether a person reviews flagged cases.",
+               "The tier looks first at usage and exposure (the successor guidance ties tiering to purpose "
+               "and exposure), then at the weighted composite."],
+        solution="answer = risk.score_elements(evidence)\nanswer['tier'] = risk.tier(answer)[0]")
+
+
+def cost_threshold(costs) -> ValueExercise:
+    """Exercise 2: the cost-optimal threshold p* from the cost matrix (review cost included)."""
+    from scipy.optimize import brentq
+
+    # where flagging and not flagging cost the same: c_review + (1 - p) c_FP = p c_FN
+    def gap(p):
+        return costs.review + (1 - p) * costs.fp - p * costs.fn
+
+    expected = 1.0 if gap(1.0) > 0 else float(brentq(gap, 0.0, 1.0, xtol=1e-12))
+    return ValueExercise(
+        "ex2 cost-optimal threshold", expected, rtol=1e-4,
+        hints=["Flag a case when the expected cost of flagging is below the expected cost of letting it pass.",
+               "Flagging costs c_review + (1 - p) c_FP; letting it pass costs p c_FN. Set them equal.",
+               "p* = (c_FP + c_review) / (c_FP + c_FN); with no review cost this is Elkan's c_FP / (c_FP + c_FN)."],
+        solution="answer = (costs.fp + costs.review) / (costs.fp + costs.fn)")
+
+
+def option_npv(option, status_quo, inputs) -> ValueExercise:
+    """Exercise 3: the NPV of one option against the status quo."""
+    rate, years, vol, drift = inputs.discount_rate, inputs.horizon_years, inputs.volume_per_year, inputs.drift_rate
+    total = -sum(option.upfront.values())
+    for t in range(1, years + 1):
+        sq_loss = vol * status_quo.cost_per_decision * (1 + drift * status_quo.drift_exposure) ** (t - 1) \
+            + status_quo.compliance_exposure
+        op_loss = vol * option.cost_per_decision * (1 + drift * option.drift_exposure) ** (t - 1) \
+            + option.compliance_exposure
+        d_c = sum(option.annual.values()) - sum(status_quo.annual.values())
+        total += (sq_loss - op_loss - d_c) / (1 + rate) ** t
+    return ValueExercise(
+        f"ex3 NPV of '{option.name}'", total, rtol=1e-6, atol=1.0,
+        hints=["NPV = -I0 + sum over years t = 1..T of (dB_t - dC_t) / (1 + r)^t; I0 is the sum of the "
+               "option's upfront costs.",
+               "dB_t is the loss avoided against the status quo in year t: error cost (volume x cost per "
+               "decision, growing by drift_rate x drift_exposure a year) plus compliance exposure.",
+               "dC_t is the option's yearly running cost minus the status quo's; it is the same every year."],
+        solution="flows = business.cashflows(option, status_quo, inputs)\n"
+                 "answer = business.npv(flows['net'], inputs.discount_rate, option.initial_investment)")
+
+
+def shap_by_definition(pipeline, x_row, background) -> dict:
+    """Interventional SHAP of an additive model by definition: E_b[f(x_j, X_-j)] - E_b[f(X)].
+
+    Uses only the model's decision_function, not its coefficients: an independent route to check the
+    closed form in `lifecycle_lab.explain` (they agree exactly for models additive in the raw inputs).
+    """
+    import numpy as np
+
+    base = float(np.mean(pipeline.decision_function(background)))
+    out = {}
+    for col in background.columns:
+        swapped = background.copy()
+        swapped[col] = x_row[col]
+        out[col] = float(np.mean(pipeline.decision_function(swapped))) - base
+    return out
+
+
+def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> DecisionExercise:
+    """Exercise 4: the principal reasons (features, largest push towards 'bad' first) for one adverse case."""
+    phi = shap_by_definition(pipeline, x_row, background)
+    positive = sorted(((v, k) for k, v in phi.items() if v > 0), reverse=True)[:max_reasons]
+    expected = [k for _, k in positive]
+
+    def check(value: Any):
+        if not isinstance(value, (list, tuple)):
+            return "give a list of feature names, largest contribution first"
+        if len(value) > max_reasons:
+            return (f"{len(value)} reasons: Reg B 1002.9(b)(2) practice is at most {max_reasons} principal "
+                    f"reasons (more is not likely to be helpful)")
+        unknown = [v for v in value if v not in phi]
+        if unknown:
+            return f"{unknown} are not inputs of the model; reasons must be factors actually scored"
+        wrong_sign = [v for v in value if phi[v] <= 0]
+        if wrong_sign:
+            return f"{wrong_sign} pushed the score towards approval, not towards the adverse decision"
+        if list(value) != expected[:len(value)] or len(value) < min(len(expected), max_reasons):
+            return "not the largest contributions in order; sort the positive SHAP values, largest first"
+        return None
+
+    return DecisionExercise(
+        "ex4 reason codes for an adverse decision",
+        {"reasons": Field("a list of at most four feature names, largest contribution first", validate=check)},
+        reference={"reasons": expected},
+        hints=["Take this case's row of SHAP values (log-odds): positive values push towards the adverse "
+               "decision.",
+               "Keep only positive contributions, sort them largest first, keep at most four.",
+               "phi.loc[row][phi.loc[row] > 0].sort_values(ascending=False).head(4).index gives the names."],
+        solution="phi = expl.values.loc[case]\n"
+                 "answer = {'reasons': list(phi[phi > 0].sort_values(ascending=False).head(4).index)}")
+
+
+def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise:
+    """Exercise 5: the model card's Metrics section, consistent with the evaluation data."""
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+    from sklearn.metrics import precision_score, recall_score
+
+    expected = {
+        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
+        "cost_per_1k": float(cost_per_1k),
+        "demographic_parity_difference": float(demographic_parity_difference(y_true, y_pred,
+                                                                             sensitive_features=sensitive)),
+        "equalized_odds_difference": float(equalized_odds_difference(y_true, y_pred,
+                                                                     sensitive_features=sensitive)),
+    }
+    return ValueExercise(
+        "ex5 model card: the Metrics section", expected, rtol=1e-3, atol=1e-6,
+        hints=["Every number must come from the evaluation window (recent labelled months) at the model's "
+               "current threshold, the same data the rest of the card describes.",
+               "precision and recall from the flags and labels; cost_per_1k from the monthly table's "
+               "definition (1000 x expected cost per decision); the parity numbers from "
+               "fairness.parity_summary by age band."],
+        solution="s = fairness.parity_summary(y_eval, flag_eval, groups_eval)\n"
+                 "answer = {'precision': precision_score(y_eval, flag_eval), 'recall': recall_score(y_eval, "
+                 "flag_eval),\n          'cost_per_1k': cost_per_1k, 'demographic_parity_difference': "
+                 "s['demographic_parity_difference'],\n          'equalized_odds_difference': "
+                 "s['equalized_odds_difference']}")
+
+
+def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status_quo")) -> DecisionExercise:
+    """Exercise 6: decide patch / retrain / sunset from the business case and defend the decision."""
+    from ..governance import business
+
+    best = business.recommend(table)
+    npv_best = float(table.set_index("option").loc[best, "npv"]) if best in set(table["option"]) else 0.0
+    flips = sorted(set(sensitivity.loc[sensitivity["recommendation"] != best, "assumption"]))
+
+    def flips_ok(value):
+        if value == "none":
+            return None if not flips else f"the sensitivity table shows the recommendation changes with {flips}"
+        if value not in set(sensitivity["assumption"]):
+            return f"{value!r} is not an assumption of the sensitivity table ({sorted(set(sensitivity['assumption']))})"
+        return None if value in flips else (f"the recommendation does not change when {value} varies over the "
+                                            f"table's range; look for the rows whose recommendation differs")
+
+    return DecisionExercise(
+        "ex6 patch, retrain or sunset",
+        {"option": Field("the option you recommend", choices=list(choices), expected=best,
+                         why="the highest NPV wins unless no option beats the status quo"),
+         "npv": Field("its NPV in EUR", expected=npv_best, tol=max(1000.0, 0.01 * abs(npv_best)),
+                      why="read it off the options table"),
+         "sensitive_to": Field("an assumption whose plausible range changes the recommendation ('none' if none)",
+                               validate=flips_ok),
+         "justification": Field("why, for leadership: money, risk and compliance", min_words=15,
+                                mention=["npv", "drift", "complian", "cost", "explain"])},
+        reference={"option": best, "npv": npv_best, "sensitive_to": flips[0] if flips else "none",
+                   "justification": "reference answer"},
+        hints=["Start from the options table: which option has the highest NPV, and is it positive?",
+               "Then read the sensitivity table: in which rows does the recommendation change?",
+               "A good justification names the NPV, the drift that makes the legacy design decay, and the "
+               "compliance exposure each option leaves."],
+        solution="answer = {'option': business.recommend(options), 'npv': <its npv>,\n"
+                 "          'sensitive_to': <an assumption whose rows change the recommendation>,\n"
+                 "          'justification': '<two sentences naming NPV, drift and compliance>'}")
