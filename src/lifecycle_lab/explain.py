@@ -33,7 +33,14 @@ REASON_TEXT = {
     "loan_amount": ("Amount of credit requested too high relative to profile", "Amount of credit requested"),
     "employment": ("Type of employment", "Type of employment"),
     "purpose": ("Purpose of the credit", "Purpose of the credit"),
-    "channel": ("Application channel", "Application channel"),
+    "channel": ("Channel of the application or payment", "Channel of the application or payment"),
+    # fraud: what the analyst reviewing a flag sees (human oversight), not a legal adverse-action notice
+    "amount": ("Amount unusually high for this merchant", "Amount unusually small (card-testing pattern)"),
+    "hour": ("Unusual time of day", "Unusual time of day (night)"),
+    "tenure_months": ("Customer tenure", "Short customer relationship"),
+    "merchant_category": ("Merchant category", "Merchant category"),
+    "country": ("Transaction country", "Transaction country"),
+    "device": ("Device used", "Device used"),
 }
 
 

@@ -127,7 +127,8 @@ class RollbackTrigger:
         """Walk the windows in order; fire at the window that completes `consecutive` failures in a row.
 
         `windows`: a sequence of mappings (or a DataFrame) with champion, challenger (metric values, higher
-        is better) and n (the challenger's sample in that window).
+        is better) and n (the challenger's sample in that window); an optional `window` key labels it
+        (default: its position).
         """
         if hasattr(windows, "to_dict") and hasattr(windows, "columns"):
             windows = windows.to_dict("records")
@@ -135,6 +136,7 @@ class RollbackTrigger:
         streak = 0
         for i, w in enumerate(windows):
             champ, chall, n = _window_values(w, i)
+            label = int(w["window"]) if isinstance(w, Mapping) and "window" in w else i
             if champ <= 0:
                 raise RolloutError(f"window {i}: champion metric {champ} must be positive to compute a relative drop")
             drop = (champ - chall) / champ
@@ -142,12 +144,12 @@ class RollbackTrigger:
             failing = counted and drop > self.max_relative_drop + 1e-12  # a drop of exactly the threshold passes
             if counted:
                 streak = streak + 1 if failing else 0
-            checks.append(WindowCheck(i, champ, chall, n, drop, counted, failing, streak))
+            checks.append(WindowCheck(label, champ, chall, n, drop, counted, failing, streak))
             if streak >= self.consecutive:
-                reason = (f"{self.name} trigger fired at window {i}: challenger {drop:.1%} below champion "
+                reason = (f"{self.name} trigger fired at window {label}: challenger {drop:.1%} below champion "
                           f"(threshold {self.max_relative_drop:.0%}) in {streak} consecutive window(s) "
                           f"with n >= {self.min_sample}")
-                return RollbackResult(True, i, reason, checks)
+                return RollbackResult(True, label, reason, checks)
         skipped = sum(not c.counted for c in checks)
         reason = (f"{self.name} trigger did not fire over {len(checks)} windows "
                   f"({skipped} below the minimum sample of {self.min_sample})")
@@ -218,11 +220,10 @@ def run_rollout(plan: Sequence[Stage], observe: Callable[[Stage, int], Mapping[s
             k += 1
             if not stage.guarded:
                 continue
-            guarded.append(obs)
+            guarded.append({**obs, "window": row["window"]})
             result = trigger.evaluate(guarded)
             if result.fired:
-                fired_at = log[-1]
-                reason = (f"rolled back during '{stage.name}' (window {fired_at['window']}): {result.reason}; "
+                reason = (f"rolled back during '{stage.name}': {result.reason}; "
                           f"challenger weight set to 0")
                 return RolloutLog(log, False, True, stage.name, result, reason)
     final = trigger.evaluate(guarded) if guarded else None

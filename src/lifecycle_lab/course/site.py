@@ -67,7 +67,17 @@ def slugify(text: str) -> str:
 
 
 def resolve_section(headings: list[tuple[int, str]], word: str) -> str | None:
-    """The anchor of the first level-2+ heading containing `word` (a slug matches exactly first)."""
+    """The anchor of the first level-2+ heading containing `word` (a slug matches exactly first).
+
+    `word` may list alternatives separated by `|` (`segment|fairlearn`), tried in order, so a chapter link
+    survives a notebook author's choice between two natural headings.
+    """
+    if "|" in word:
+        for alternative in word.split("|"):
+            found = resolve_section(headings, alternative)
+            if found:
+                return found
+        return None
     word = word.strip().lower()
     if not word:
         return None
@@ -90,7 +100,7 @@ def rewrite_links(text: str, available: dict[str, Path], result: SiteResult, pag
         label, up, stem, word = m.group(1), m.group(2), m.group(3), m.group(4)
         if stem not in available:
             result.missing_links.append(f"{page}: {stem}")
-            return f"{label} (notebook `{stem}`, not yet available)"
+            return f"{label} _(notebook `{stem}` not yet available)_"
         if not word:
             return m.group(0)
         headings = cache.setdefault(stem, notebook_headings(available[stem]))
@@ -140,11 +150,11 @@ def notebook_table(solutions: list[Path], learner: dict[str, Path]) -> str:
     """The markdown table of notebooks: rendered solution page and the learner copy to download."""
     if not solutions:
         return "_No solution notebooks were present when this site was built._\n"
-    rows = ["| Notebook | Solution (rendered, with outputs) | Learner copy |", "|---|---|---|"]
+    rows = ["| Solution, rendered with its outputs | Learner copy |", "|---|---|"]
     for nb in solutions:
-        copy = (f"{{download}}`{nb.name} <learner/{nb.name}>`" if nb.stem in learner
+        copy = (f"{{download}}`download <learner/{nb.name}>`" if nb.stem in learner
                 else "not generated yet (`make learner`)")
-        rows.append(f"| `{nb.stem}` | [{notebook_title(nb)}](solutions/{nb.stem}.ipynb) | {copy} |")
+        rows.append(f"| [{notebook_title(nb)}](solutions/{nb.stem}.ipynb) | {copy} |")
     return "\n".join(rows) + "\n"
 
 
@@ -155,12 +165,15 @@ def quiz_pages(folder: Path) -> str:
     """Every quiz as markdown: questions and options, the answer and explanation folded in a dropdown."""
     from .. import quiz as quizmod
 
-    parts = []
+    quizzes = []
     for name in quizmod.available(folder):
         try:
-            q = quizmod.load_quiz(name, folder)
+            quizzes.append(quizmod.load_quiz(name, folder))
         except quizmod.QuizError as err:
             raise SiteError(f"cannot put the quizzes on the site: {err}") from None
+    parts = []
+    for q in sorted(quizzes, key=lambda q: (q.chapter, q.name)):  # in chapter order
+        name = q.name
         parts.append(f"## {q.title}\n\nChapter: {{doc}}`{q.chapter}`. On the command line: "
                      f"`lifecycle-lab quiz {name}`.\n")
         for item in q.questions:
@@ -249,6 +262,7 @@ def sphinx_conf(src: Path, mathjax: Path | None) -> None:
     conf = src / "conf.py"
     extra = ["", "# --- added by lifecycle_lab.course.site: offline build, stored outputs only ---",
              "nb_execution_mode = 'off'",
+             "html_theme_options = dict(html_theme_options, search_bar_text='Search the course')",
              "# thebe and comments would load scripts from the web (unpkg, hypothes.is) when used",
              "extensions = [e for e in extensions if e not in ('sphinx_thebe', 'sphinx_comments')]",
              "exclude_patterns = list(exclude_patterns) + ['learner/*', 'source/*']"]

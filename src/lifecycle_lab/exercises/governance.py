@@ -38,7 +38,7 @@ def risk_scores(evidence: Mapping) -> DecisionExercise:
 
 
 def cost_threshold(costs) -> ValueExercise:
-    """Exercise 2: the cost-optimal threshold p* from the cost matrix (review cost included)."""
+    """Exercise 4: the cost-optimal threshold p* from the cost matrix (review cost included)."""
     from scipy.optimize import brentq
 
     # where flagging and not flagging cost the same: c_review + (1 - p) c_FP = p c_FN
@@ -47,7 +47,7 @@ def cost_threshold(costs) -> ValueExercise:
 
     expected = 1.0 if gap(1.0) > 0 else float(brentq(gap, 0.0, 1.0, xtol=1e-12))
     return ValueExercise(
-        "ex2 cost-optimal threshold", expected, rtol=1e-4,
+        "ex4 cost-optimal threshold", expected, rtol=1e-4,
         hints=["Flag a case when the expected cost of flagging is below the expected cost of letting it pass.",
                "Flagging costs c_review + (1 - p) c_FP; letting it pass costs p c_FN. Set them equal.",
                "p* = (c_FP + c_review) / (c_FP + c_FN); with no review cost this is Elkan's c_FP / (c_FP + c_FN)."],
@@ -55,7 +55,7 @@ def cost_threshold(costs) -> ValueExercise:
 
 
 def option_npv(option, status_quo, inputs) -> ValueExercise:
-    """Exercise 3: the NPV of one option against the status quo."""
+    """Exercise 5: the NPV of one option against the status quo."""
     rate, years, vol, drift = inputs.discount_rate, inputs.horizon_years, inputs.volume_per_year, inputs.drift_rate
     total = -sum(option.upfront.values())
     for t in range(1, years + 1):
@@ -66,7 +66,7 @@ def option_npv(option, status_quo, inputs) -> ValueExercise:
         d_c = sum(option.annual.values()) - sum(status_quo.annual.values())
         total += (sq_loss - op_loss - d_c) / (1 + rate) ** t
     return ValueExercise(
-        f"ex3 NPV of '{option.name}'", total, rtol=1e-6, atol=1.0,
+        f"ex5 NPV of '{option.name}'", total, rtol=1e-6, atol=1.0,
         hints=["NPV = -I0 + sum over years t = 1..T of (dB_t - dC_t) / (1 + r)^t; I0 is the sum of the "
                "option's upfront costs.",
                "dB_t is the loss avoided against the status quo in year t: error cost (volume x cost per "
@@ -94,7 +94,7 @@ def shap_by_definition(pipeline, x_row, background) -> dict:
 
 
 def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> DecisionExercise:
-    """Exercise 4: the principal reasons (features, largest push towards 'bad' first) for one adverse case."""
+    """Exercise 2: the principal reasons (features, largest push towards 'bad' first) for one adverse case."""
     phi = shap_by_definition(pipeline, x_row, background)
     positive = sorted(((v, k) for k, v in phi.items() if v > 0), reverse=True)[:max_reasons]
     expected = [k for _, k in positive]
@@ -116,7 +116,7 @@ def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> Decisi
         return None
 
     return DecisionExercise(
-        "ex4 reason codes for an adverse decision",
+        "ex2 reason codes for an adverse decision",
         {"reasons": Field("a list of at most four feature names, largest contribution first", validate=check)},
         reference={"reasons": expected},
         hints=["Take this case's row of SHAP values (log-odds): positive values push towards the adverse "
@@ -128,7 +128,7 @@ def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> Decisi
 
 
 def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise:
-    """Exercise 5: the model card's Metrics section, consistent with the evaluation data."""
+    """Exercise 3: the model card's Metrics section, consistent with the evaluation data."""
     from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
     from sklearn.metrics import precision_score, recall_score
 
@@ -142,7 +142,7 @@ def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise
                                                                      sensitive_features=sensitive)),
     }
     return ValueExercise(
-        "ex5 model card: the Metrics section", expected, rtol=1e-3, atol=1e-6,
+        "ex3 model card: the Metrics section", expected, rtol=1e-3, atol=1e-6,
         hints=["Every number must come from the evaluation window (recent labelled months) at the model's "
                "current threshold, the same data the rest of the card describes.",
                "precision and recall from the flags and labels; cost_per_1k from the monthly table's "
@@ -182,7 +182,10 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
          "justification": Field("why, for leadership: money, risk and compliance", min_words=15,
                                 mention=["npv", "drift", "complian", "cost", "explain"])},
         reference={"option": best, "npv": npv_best, "sensitive_to": flips[0] if flips else "none",
-                   "justification": "reference answer"},
+                   "justification": (f"{best} has the highest NPV (EUR {npv_best:,.0f}) of the options compared; "
+                                     f"the recommendation changes with {', '.join(flips) or 'none of the assumptions'}"
+                                     f", which must be confirmed before signing; drift and compliance exposure "
+                                     f"are priced in the cost of each option.")},
         hints=["Start from the options table: which option has the highest NPV, and is it positive?",
                "Then read the sensitivity table: in which rows does the recommendation change?",
                "A good justification names the NPV, the drift that makes the legacy design decay, and the "

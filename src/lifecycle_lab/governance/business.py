@@ -357,7 +357,7 @@ def memo_markdown(variant: str, table: "pd.DataFrame", sens: "pd.DataFrame", inp
              "replacing it with a vendor service.", "",
              "## Recommendation",
              f"**{decision['option']}**, NPV EUR {fmt(float(decision['npv']))} over {inputs.horizon_years} years "
-             f"at a {inputs.discount_rate:.1%} discount rate.", "", str(decision.get("justification", "")), "",
+             f"at a discount rate of {inputs.discount_rate:.1%}.", "", str(decision.get("justification", "")), "",
              "## Options compared", "| option | I0 (EUR) | running / year (EUR) | year-1 error cost (EUR) | NPV (EUR) |",
              "|---|---|---|---|---|"]
     for r in table.itertuples():

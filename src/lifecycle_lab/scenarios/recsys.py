@@ -127,9 +127,19 @@ class RecsysWorld:
         self.config = config or RecsysConfig(**knobs)
         c = self.config
         rng = np.random.default_rng([c.seed, 1])
-        self.item_genre = rng.integers(0, c.n_genres, c.n_items)
-        base = rng.normal(0, 1, c.n_items)
-        self.appeal = base[None, :] + rng.normal(0, 0.4, (len(REGIONS), c.n_items))
+        # appeal: normal quantiles dealt to the genres in turn, then shuffled: every seed has the same spread
+        # of hits and tail in every genre (the seed moves which item is which, not how strong the hits are),
+        # so the knobs, not the luck of the draw, decide the outcome
+        from statistics import NormalDist
+
+        quantiles = np.array([NormalDist().inv_cdf((r + 0.5) / c.n_items) for r in range(c.n_items)])[::-1]
+        genre_of_rank = rng.permutation(c.n_genres)[np.arange(c.n_items) % c.n_genres]
+        order = rng.permutation(c.n_items)
+        self.item_genre = np.empty(c.n_items, dtype=int)
+        self.item_genre[order] = genre_of_rank
+        base = np.empty(c.n_items)
+        base[order] = quantiles
+        self.appeal = base[None, :] + rng.normal(0, 0.2, (len(REGIONS), c.n_items))
         # the champion's popularity estimate, learned from logged impressions: close to, not equal to, appeal
         self.appeal_est = self.appeal + rng.normal(0, 0.1, self.appeal.shape)
         # the legacy taxonomy of the underserved segment's history: genre ids shifted by one

@@ -1,0 +1,106 @@
+"""The advanced notebook's exercises: reference answers pass, blanks are 'not attempted', wrong answers fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifecycle_lab import explain
+from lifecycle_lab.exercises import governance as ex
+from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
+from lifecycle_lab.governance import business as bz, risk
+from lifecycle_lab.scenarios import transactions as tx
+
+EVIDENCE = {"concept_drift": True, "legacy_architecture": True, "detection_lag_months": 3,
+            "inputs_monitored": True, "cost_increase": 0.4, "share_drifted": 0.6, "variant": "credit",
+            "human_review": True, "annual_error_cost": 3_000_000}
+
+
+def test_risk_scores_exercise():
+    e = ex.risk_scores(EVIDENCE)
+    assert e.evaluate(None).status == NOT_ATTEMPTED
+    ref = e.reference
+    assert e.evaluate(ref).status == CORRECT and ref["tier"] == 1
+    assert e.evaluate(dict(ref, usage=3)).status == INCORRECT
+    assert e.evaluate(dict(ref, tier=2)).status == INCORRECT
+    assert len(e.hints) >= 2
+
+
+def test_cost_threshold_exercise():
+    costs = bz.Costs(fp=300, fn=3000, review=40)
+    e = ex.cost_threshold(costs)
+    assert e.evaluate(340 / 3300).status == CORRECT
+    assert e.evaluate(300 / 3300).status == INCORRECT  # forgot the review cost
+    assert e.evaluate(None).status == NOT_ATTEMPTED
+
+
+def test_option_npv_exercise_agrees_with_business():
+    sq, options = bz.scenario_options("credit", {"status_quo": 270.0, "patch": 178.0, "retrain": 176.0})
+    inputs = bz.CaseInputs(volume_per_year=bz.VOLUME["credit"], horizon_years=4, discount_rate=0.1, drift_rate=0.3)
+    for op in options:
+        e = ex.option_npv(op, sq, inputs)
+        flows = bz.cashflows(op, sq, inputs)
+        assert e.evaluate(bz.npv(flows["net"], 0.1, op.initial_investment)).status == CORRECT
+        assert e.evaluate(flows["net"].sum() - op.initial_investment).status == INCORRECT  # not discounted
+
+
+def test_reason_code_exercise():
+    world = tx.simulate("credit", months=12, n_per_month=500, seed=9)
+    X = tx.features("credit")
+    train = world[world.month == 0]
+    model = tx.build_model("credit", "replacement").fit(train[X], train.label)
+    rows = world[world.month == 12][X]
+    expl = explain.linear_shap(model, rows, train[X])
+    case = rows.index[int(np.argmax(expl.output))]
+    e = ex.reason_codes(model, rows.loc[case], train[X])
+    phi = expl.values.loc[case]
+    top = list(phi[phi > 0].sort_values(ascending=False).head(4).index)
+    assert e.evaluate({"reasons": top}).status == CORRECT
+    if len(top) > 1:
+        assert e.evaluate({"reasons": top[::-1]}).status == INCORRECT  # wrong order
+    negative = list(phi[phi < 0].index[:1])
+    if negative:
+        assert e.evaluate({"reasons": negative}).status == INCORRECT
+    assert e.evaluate({"reasons": top + ["income", "channel"]}).status == INCORRECT  # more than four / wrong
+    assert e.evaluate({"reasons": ["age_band"]}).status == INCORRECT  # not an input of the model
+    assert e.evaluate(None).status == NOT_ATTEMPTED
+
+
+def test_card_metrics_exercise():
+    rng = np.random.default_rng(2)
+    y = rng.binomial(1, 0.2, 1000)
+    flag = rng.binomial(1, np.where(y == 1, 0.7, 0.2))
+    groups = rng.choice(["a", "b"], 1000)
+    e = ex.card_metrics(y, flag, groups, 123.0)
+    tp, fp, fn = ((y == 1) & (flag == 1)).sum(), ((y == 0) & (flag == 1)).sum(), ((y == 1) & (flag == 0)).sum()
+    from lifecycle_lab.fairness import parity_summary
+
+    s = parity_summary(y, flag, groups)
+    answer = {"precision": tp / (tp + fp), "recall": tp / (tp + fn), "cost_per_1k": 123.0,
+              "demographic_parity_difference": s["demographic_parity_difference"],
+              "equalized_odds_difference": s["equalized_odds_difference"]}
+    assert e.evaluate(answer).status == CORRECT
+    assert e.evaluate(dict(answer, recall=tp / (tp + fp))).status == INCORRECT
+
+
+def test_decision_exercise_checked_against_the_business_case():
+    measured = {"status_quo": 10.3, "patch": 7.2, "retrain": 7.0}
+    inputs = bz.CaseInputs(volume_per_year=bz.VOLUME["fraud"])
+    build = lambda case, **kw: bz.scenario_options("fraud", measured, **kw)
+    sq, options = build(inputs)
+    table = bz.evaluate_options(options, sq, inputs)
+    sens = bz.sensitivity(build, inputs, {"horizon_years": [1, 3], "discount_rate": [0.05, 0.08]})
+    e = ex.decide(table, sens)
+    best = bz.recommend(table)
+    npv = float(table.set_index("option").loc[best, "npv"])
+    why = ("It has the highest NPV over three years, it adapts to drift, and it leaves no compliance exposure "
+           "for the explainability mandate.")
+    good = {"option": best, "npv": npv, "sensitive_to": "horizon_years", "justification": why}
+    assert e.evaluate(good).status == CORRECT
+    other = next(o for o in table.option if o != best)
+    assert e.evaluate(dict(good, option=other)).status == INCORRECT
+    assert e.evaluate(dict(good, npv=npv * 2)).status == INCORRECT
+    assert e.evaluate(dict(good, sensitive_to="discount_rate")).status == INCORRECT  # does not flip here
+    assert e.evaluate(dict(good, justification="it is better")).status == INCORRECT
+    assert e.evaluate(None).status == NOT_ATTEMPTED

@@ -1,0 +1,54 @@
+"""The advanced notebook: the learner copy runs unattempted under another seed and variant; conclusions hold."""
+
+import pytest
+
+from conftest import outputs_text
+
+pytestmark = pytest.mark.notebook
+
+NAME = "03_advanced_governance_sunset"
+
+
+@pytest.fixture(scope="module")
+def credit_run(run_notebook):
+    return run_notebook(NAME, {"seed": 7, "fast": True, "variant": "credit"}, tag="nb03-credit")
+
+
+def test_credit_learner_copy_conclusions(credit_run):
+    facts = credit_run.summary
+    assert outputs_text(credit_run).count("not attempted yet") == 6
+    assert facts["variant"] == "credit" and facts["high_risk"] is True
+    assert facts["risk_tier"] == 1 and facts["risk_scores"]["usage"] == 5  # decisions about people
+    assert 1 <= facts["reasons"] <= 4 and len(facts["reason_features"]) == facts["reasons"]
+    assert "age_band" not in facts["reason_features"]  # reasons are factors actually scored
+    assert facts["additivity_ok"] is True
+    assert facts["p_star"] == pytest.approx((300 + 40) / (300 + 3000), abs=1e-4)
+    # the recommendation is the option with the highest NPV, and it beats the status quo
+    best = max(facts["npv"], key=facts["npv"].get)
+    assert facts["recommendation"] == best and facts["npv"][best] > 0
+    assert facts["checklist"]["required"] == 13 and facts["checklist"]["not met"] >= 1  # e.g. no FRIA
+    assert facts["concept_onset"] is not None and facts["detected_month"] >= facts["concept_onset"]
+    assert facts["false_alarm_naive"] > 0.5 > facts["false_alarm_guarded"]
+    assert facts["broken_rolled_back"] is True and facts["canary_completed"] is True
+    assert facts["inventory_status"] == "recently retired"
+    assert facts["art73_applies"] in (True, False) and facts["impact_eur"] >= 0
+
+
+def test_fraud_short_horizon_changes_the_recommendation(run_notebook, credit_run):
+    """Fraud is not high-risk; with a one-year horizon the cheap patch wins (3 years: a replacement)."""
+    short = run_notebook(NAME, {"seed": 7, "fast": True, "variant": "fraud", "horizon_years": 1}, tag="nb03-fraud1")
+    facts = short.summary
+    assert facts["high_risk"] is False and facts["checklist"]["required"] == 0
+    assert facts["art73_applies"] is False
+    assert facts["recommendation"] == "patch"
+    assert facts["recommendation"] != credit_run.summary["recommendation"]
+
+
+def test_unknown_variant_stops_with_a_clear_message(notebook_out):
+    from lifecycle_lab import paths
+    from lifecycle_lab.course.runner import run_notebook
+
+    result = run_notebook(paths.NOTEBOOKS / f"{NAME}.ipynb", notebook_out / "nb03-bad", {"variant": "loans"},
+                          progress=False)
+    assert result.status == "failed"
+    assert "ParameterError" in result.error and "variant='loans' is not allowed" in result.error
