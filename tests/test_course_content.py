@@ -216,3 +216,27 @@ def test_inventory_matches_the_seed_documents():
     quick = guide.split("Quick Check Questions", 1)[1].split("Last-Minute Cram Sheet", 1)[0]
     assert len(re.findall(r"\n\d\. ", quick)) == len(QUICK_CHECKS)
     assert len(re.findall(r"\nMistake \d:", guide)) == len(CLASSIC_MISTAKES)
+
+
+def test_every_command_the_course_mentions_exists():
+    """Course text that tells a learner to type `lifecycle-lab X --opt` must match the real CLI."""
+    from lifecycle_lab.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for page in COURSE.rglob("*.md"):
+        for line in page.read_text().splitlines():
+            for m in re.finditer(r"lifecycle-lab ([a-z]+)((?: [^`\n]*)?)", line):
+                command, rest = m.group(1), m.group(2)
+                assert command in sub.choices, f"{page.name}: `lifecycle-lab {command}` is not a command"
+                known = {o for a in sub.choices[command]._actions for o in a.option_strings}
+                for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", rest):
+                    assert option in known, f"{page.name}: `lifecycle-lab {command}` has no option {option}"
+
+
+def test_link_alternatives_never_sit_in_table_rows():
+    """`#a|b` section alternatives would split a markdown table cell; tables must use one word."""
+    for page in COURSE.rglob("*.md"):
+        for line in page.read_text().splitlines():
+            if line.lstrip().startswith("|"):
+                assert not re.search(r"\.ipynb#[^)\s]*\|", line), f"{page.name}: {line[:80]}"

@@ -99,3 +99,22 @@ def test_checklist_rejects_missing_evidence_and_bad_retention():
         regulation.checklist("credit", dict(REG, log_retention_months=-1))
     with pytest.raises(GovernanceError, match="unknown variant"):
         regulation.checklist("loans", REG)
+
+
+def test_framework_gates_scale_with_tier_and_route_reviews():
+    from lifecycle_lab.governance import framework
+
+    t1, t2, t3 = (framework.gates(t) for t in (1, 2, 3))
+    assert len(t1) == len(framework.STAGE_GATES) and len(t3) < len(t2) < len(t1)
+    assert "council sign-off" in set(t1.gate) and "council sign-off" not in set(t2.gate)
+    assert set(framework.gates(3, high_risk=True).gate) == set(t1.gate)  # high-risk counts as Tier 1
+    assert "data ethics review before training" in set(t2.gate)
+    assert framework.review_route(3, high_risk=True)["route"] == "governance council"
+    assert framework.review_route(2)["route"] == "model risk review"
+    status = framework.gate_status(t3, {"reproducible training run": True})
+    assert (status.set_index("gate").loc["reproducible training run", "status"]) == "evidence on file"
+    assert (status.status == "missing").sum() == len(t3) - 1
+    with pytest.raises(GovernanceError, match="unknown gates"):
+        framework.gate_status(t3, {"vibe check": True})
+    with pytest.raises(GovernanceError, match="tier"):
+        framework.gates(4)

@@ -52,3 +52,27 @@ def test_unknown_variant_stops_with_a_clear_message(notebook_out):
                           progress=False)
     assert result.status == "failed"
     assert "ParameterError" in result.error and "variant='loans' is not allowed" in result.error
+
+
+def test_generated_documents_agree_with_the_summary(credit_run):
+    """The model card, memo and incident report the run wrote carry every section and the run's numbers."""
+    import re
+
+    from lifecycle_lab.governance import business, incident, modelcard
+
+    folder = credit_run.output.parent / credit_run.output.stem
+    facts = credit_run.summary
+    card = (folder / "model_card_legacy.md").read_text()
+    assert all(modelcard.sections_present(card).values())
+    assert f"**demographic parity difference:** {facts['dp_difference']:.3f}" in card
+    memo = (folder / "decision_memo.md").read_text()
+    assert all(f"## {s}\n" in memo for s in business.MEMO_SECTIONS)
+    npv = float(re.search(r"NPV EUR ([\d,]+)", memo).group(1).replace(",", ""))
+    assert f"**{facts['recommendation']}**" in memo
+    assert npv == pytest.approx(facts["npv"][facts["recommendation"]], abs=500)
+    report = (folder / "incident_report.md").read_text()
+    assert all(f"## {s}\n" in report for s in incident.SECTIONS)
+    assert f"**AI Act Art 73 applies:** {'yes' if facts['art73_applies'] else 'no'}" in report
+    impact = float(re.search(r"\*\*impact \(EUR\):\*\* ([\d,]+)", report).group(1).replace(",", ""))
+    assert impact == pytest.approx(facts["impact_eur"], abs=50)
+    assert (folder / "drift_report.html").stat().st_size > 10_000

@@ -176,3 +176,14 @@ def test_import_is_light():
     code = "import sys, lifecycle_lab.quiz; print(any(m in sys.modules for m in ('sklearn', 'pandas', 'yaml', 'scipy')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_cli_list_flags_an_invalid_quiz(tmp_path, monkeypatch, capsys):
+    (tmp_path / "good.yml").write_text(GOOD)
+    (tmp_path / "bad.yml").write_text("title: x\nchapter: y\nquestions: []\n")
+    monkeypatch.setattr(quizmod, "quiz_dir", lambda: tmp_path)
+    assert main(["quiz", "--list"]) == 1
+    out = capsys.readouterr().out
+    assert "good" in out and "bad" in out and "INVALID" in out and "non-empty list" in out
+    assert main(["quiz", "bad"]) == 2
+    assert "bad.yml: 'questions' must be a non-empty list" in capsys.readouterr().err

@@ -437,6 +437,11 @@ def offline_evaluation(world, settings: ReviewSettings, seed: int = 0) -> dict:
     return {"table": table, "recall_lift": lift, "relevance": rel, "rankings": ranked}
 
 
+def champion_baseline(world, n: int = 20_000, seed: int = 0) -> float:
+    """The champion's CTR in the logs (training period): the baseline the experiment is planned on."""
+    return float(world.serve(world.users(n, "train", seed=50_000 + seed), "champion", seed).click.mean())
+
+
 def plan_experiment(settings: ReviewSettings) -> dict:
     """Users per arm for the planned lift (exact and 16 s^2/d^2), and days at a 1% canary."""
     from lifecycle_lab import experiment
@@ -588,7 +593,10 @@ def recsys_review(config=None, settings: ReviewSettings | None = None, criteria=
     settings = settings or ReviewSettings()
     world = RecsysWorld(config, **knobs)
     crit = validate_criteria(criteria or default_criteria())
-    parts: dict = {"offline": offline_evaluation(world, settings, seed), "plan": plan_experiment(settings)}
+    baseline = champion_baseline(world, seed=seed)
+    settings = ReviewSettings(**{**settings.__dict__, "baseline_ctr": round(baseline, 4)})
+    parts: dict = {"offline": offline_evaluation(world, settings, seed), "plan": plan_experiment(settings),
+                   "baseline_ctr": baseline}
     ab = world.ab_test(parts["plan"]["n_per_arm"], seed=seed)
     parts["ab"] = read_ab(ab)
     parts["audit"] = segment_audit(ab, settings.n_boot, seed)

@@ -282,6 +282,12 @@ def sphinx_conf(src: Path, mathjax: Path | None) -> None:
 def build_site(out: Path, *, course: Path | None = None, solutions: Path | None = None,
                notebooks: Path | None = None, quiet: bool = True) -> SiteResult:
     """Stage the book in out/source and build HTML into out/html; raise SiteError on failure."""
+    import importlib.util
+
+    missing = [m for m in ("sphinx", "myst_nb", "jupyter_book") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SiteError(f"{', '.join(missing)} not installed in this environment; the site needs "
+                        f"jupyter-book 1.x (the dev extra): run `make env`")
     course = course or paths.COURSE
     solutions = solutions or paths.SOLUTIONS
     notebooks = notebooks or paths.NOTEBOOKS

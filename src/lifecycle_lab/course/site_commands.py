@@ -57,13 +57,15 @@ def cmd_quiz(args) -> int:
             print("name a quiz, e.g. `lifecycle-lab quiz monitoring`; available: " + ", ".join(names),
                   file=sys.stderr)
             return 2
+        invalid = 0
         for name in names:
             try:
                 q = quizmod.load_quiz(name)
                 print(f"{name:<14} {len(q.questions):>2} questions  {q.title}")
             except quizmod.QuizError as err:
+                invalid += 1
                 print(f"{name:<14} INVALID: {err}")
-        return 0
+        return 1 if invalid else 0
     try:
         quiz = quizmod.load_quiz(args.name)
         answers = quizmod.parse_answers(args.answers, quiz) if args.answers is not None else None

@@ -3,7 +3,7 @@
 One module per concern: `performance` (monthly outcomes and drift diagnosis), `risk` (SR 11-7 style
 assessment and tiering), `regulation` (EU AI Act checklist per variant), `modelcard` (Mitchell et al. 2019),
 `business` (costs, thresholds, NPV, sensitivity), `migration` (shadow / canary / sunset plan),
-`incident` (the incident report). Each validates its inputs and raises `GovernanceError` with a message
+`incident` (the incident report), `framework` (stage gates and review routes for a whole platform). Each validates its inputs and raises `GovernanceError` with a message
 that says what to fix.
 """
 

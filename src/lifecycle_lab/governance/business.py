@@ -351,7 +351,8 @@ def memo_markdown(variant: str, table: "pd.DataFrame", sens: "pd.DataFrame", inp
     check_variant(variant)
     if decision.get("option") not in set(table["option"]) | {STATUS_QUO}:
         raise GovernanceError(f"decision option {decision.get('option')!r} is not among the options compared")
-    lines = [f"# Memo: the future of the {variant} model", "",
+    lines = [f"# Memo: the future of the {variant} model", "", "To: the CFO and the Compliance Officer. "
+             "Subject: financial and regulatory exposure of the degraded model, and the decision we need.", "",
              "## Decision requested",
              "Choose between patching the legacy model, retraining on a new architecture, or sunsetting it and "
              "replacing it with a vendor service.", "",

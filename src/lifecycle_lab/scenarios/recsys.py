@@ -44,8 +44,8 @@ HISTORY_MEAN = (2.0, 10.0, 40.0)       # logged clicks per user by segment
 TENURE_MEAN_DAYS = (15.0, 200.0, 500.0)
 SESSIONS_PER_WEEK = (1.5, 4.0, 12.0)
 DEVICE_OFFSET = (0.0, 0.1, -0.2)
-B0 = -5.8
-TASTE = 0.45         # weight of taste in hero-slot clicks (online)
+B0 = -5.95
+TASTE = 0.6          # weight of taste in hero-slot clicks (online)
 GRID_TASTE = 1.2     # weight of taste in the browse grid the offline logs come from
 PERSONAL = 1.2       # the challenger's personal weight (fitted on grid logs) before quality scaling
 UNDERSERVED_CHOICES = ("none",) + SEGMENTS
@@ -155,7 +155,7 @@ class RecsysWorld:
         c = self.config
         rng = np.random.default_rng([c.seed, 2, seed, 0 if period == "train" else 1])
         d = c.drift if period == "current" else 0.0
-        seg_sh = np.array(TRAIN_SEGMENT_SHARES) + d * np.array([0.30, -0.20, -0.10])
+        seg_sh = np.array(TRAIN_SEGMENT_SHARES) + d * np.array([0.16, -0.10, -0.06])
         dev_sh = np.array(TRAIN_DEVICE_SHARES) + d * np.array([0.25, -0.20, -0.05])
         segment = rng.choice(3, n, p=seg_sh / seg_sh.sum())
         device = rng.choice(3, n, p=dev_sh / dev_sh.sum())
