@@ -135,3 +135,10 @@ def test_evidently_wrapper_refuses_bad_columns_before_importing_evidently():
         monitor.evidently_drift(df, df)
     with pytest.raises(MonitorInputError, match="lacks columns"):
         monitor.evidently_drift(df, df, numerical=["z"])
+
+
+def test_drift_kind_names_the_four_cases():
+    assert monitor.drift_kind(True, False).startswith("data drift, performance holds")
+    assert monitor.drift_kind(False, True).startswith("concept drift")
+    assert "performance drop" in monitor.drift_kind(True, True)
+    assert monitor.drift_kind(False, False) == "stable"

@@ -82,3 +82,13 @@ def test_run_rollout_completes_for_a_good_challenger_and_rolls_back_a_bad_one():
 def test_promotion_and_rollback_times():
     assert time_to_promote(1, 50, 5) == 10   # Flagger: 1 min interval, 5% steps to 50%
     assert time_to_rollback(5, 3) == 15      # Argo: 5 min interval, failureLimit 3
+
+
+def test_false_alarm_rate_is_high_for_naive_and_low_for_guarded_on_a_healthy_challenger():
+    from lifecycle_lab.rollout import false_alarm_rate
+
+    naive = false_alarm_rate(0.05, 0.055, RollbackTrigger.naive(), n_sims=200, seed=1)
+    guarded = false_alarm_rate(0.05, 0.055, RollbackTrigger(min_sample=1000, consecutive=3), n_sims=200, seed=1)
+    assert naive > 0.3 and guarded < 0.05
+    # a real 30% drop is caught by both
+    assert false_alarm_rate(0.05, 0.035, RollbackTrigger(min_sample=1000, consecutive=3), n_sims=50) > 0.95

@@ -155,7 +155,7 @@ def bootstrap_ci(metric_fn, y_true, y_pred, sensitive, n_boot: int = 200, seed: 
     if not 0 < level < 1:
         raise FairnessInputError(f"level={level!r} must be between 0 and 1, e.g. 0.95")
     fn = next(iter(_resolve_metrics({"metric": metric_fn}).values()))
-    groups = list(pd.unique(s))
+    groups = sorted(pd.unique(s).tolist(), key=str)  # the same order as group_table's rows
     if "difference" in map(str, groups):
         raise FairnessInputError("a group is named 'difference'; rename it")
     rng = np.random.default_rng(seed)

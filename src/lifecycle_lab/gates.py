@@ -501,7 +501,12 @@ CATEGORICAL_FEATURES = ("segment", "device", "region")
 
 def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, html_path=None, seed: int = 0) -> dict:
     """Training data vs current traffic: PSI and KS per numeric feature, an Evidently report, and the
-    label-based check that tells data drift from concept drift (the challenger's lift then and now)."""
+    label-based check that tells data drift from concept drift.
+
+    With labels (clicks) from both periods, the challenger's lift is measured per segment and re-weighted
+    to the training period's segment mix: if that mix-adjusted lift holds, the inputs moved but P(click | x)
+    did not (data drift); if it drops by more than two standard errors, the relation itself moved (concept
+    drift)."""
     from lifecycle_lab import experiment, monitor
 
     ref = world.users(settings.drift_rows, "train", seed=30_000 + seed).frame()
@@ -509,14 +514,31 @@ def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, htm
     table = monitor.drift_table(ref, cur, list(NUMERIC_FEATURES))
     report = monitor.evidently_drift(ref, cur, numerical=list(NUMERIC_FEATURES),
                                      categorical=list(CATEGORICAL_FEATURES), html_path=html_path)
-    # labels: serve the same kind of users in both periods and compare each model's CTR
-    n = settings.drift_rows * 4
-    perf = {}
+    # labels: serve users of both periods and compare the challenger's lift per segment, then and now
+    import pandas as pd
+
+    n = settings.drift_rows * 8
+    rows = []
     for period in ("train", "current"):
         users = world.users(n, period, seed=40_000 + seed)
         a, b = world.serve(users, "champion", seed), world.serve(users, "challenger", seed)
-        perf[period] = experiment.two_proportion_test(int(a.click.sum()), n, int(b.click.sum()), n)
-    return {"table": table, "evidently": report, "performance": perf}
+        for seg in sorted(a.segment.unique()):
+            ma, mb = a.segment == seg, b.segment == seg
+            r = experiment.two_proportion_test(int(a.click[ma].sum()), int(ma.sum()), int(b.click[mb].sum()),
+                                               int(mb.sum()))
+            rows.append({"period": period, "segment": seg, "share": float(ma.mean()), "lift": r.relative_lift,
+                         "se": (r.relative_ci[1] - r.relative_ci[0]) / (2 * 1.959964)})
+    by_segment = pd.DataFrame(rows).set_index(["period", "segment"])
+    weights = by_segment.loc["train", "share"]
+    def adjusted(period):  # the lift each period would show with the training period's segment mix
+        part = by_segment.loc[period]
+        return float((part.lift * weights).sum()), float(math.sqrt(((part.se * weights) ** 2).sum()))
+    (lt, st), (lc, sc) = adjusted("train"), adjusted("current")
+    dropped = (lt - lc) > 2 * math.sqrt(st ** 2 + sc ** 2)
+    inputs_drifted = bool(report["dataset_drift"]) or bool((table["psi"] >= 0.1).any())
+    return {"table": table, "evidently": report, "by_segment": by_segment,
+            "mix_adjusted_lift": {"train": lt, "current": lc, "se": math.sqrt(st ** 2 + sc ** 2)},
+            "kind": monitor.drift_kind(inputs_drifted, dropped)}
 
 
 def latency_evidence(world, settings: ReviewSettings, seed: int = 0) -> dict:

@@ -194,6 +194,22 @@ def evidently_drift(reference_df: "pd.DataFrame", current_df: "pd.DataFrame", *,
     return {"columns": columns, "share_drifted": share, "dataset_drift": bool(share >= drift_share)}
 
 
+def drift_kind(inputs_drifted: bool, performance_dropped: bool) -> str:
+    """Name the situation from two checks: did P(X) move (no labels needed), did performance drop (labels).
+
+    Why: the response differs. Inputs drift but performance holds: benign data drift (watch, maybe reweight).
+    Inputs stable but performance drops: concept drift, P(Y|X) moved (retrain on fresh labels). Both: data
+    drift that hurts (retrain and check the new population). Neither: stable.
+    """
+    if inputs_drifted and not performance_dropped:
+        return "data drift, performance holds (benign)"
+    if performance_dropped and not inputs_drifted:
+        return "concept drift (inputs stable, performance dropped)"
+    if inputs_drifted and performance_dropped:
+        return "data drift with a performance drop (check for concept drift too)"
+    return "stable"
+
+
 @dataclass
 class VolumeAlert:
     """The verdict of a volume check: the band, the count, and whether it left the band."""

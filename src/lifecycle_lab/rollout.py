@@ -228,3 +228,33 @@ def run_rollout(plan: Sequence[Stage], observe: Callable[[Stage, int], Mapping[s
                 return RolloutLog(log, False, True, stage.name, result, reason)
     final = trigger.evaluate(guarded) if guarded else None
     return RolloutLog(log, True, False, None, final, f"completed all {len(plan)} stages to full traffic")
+
+
+def false_alarm_rate(champion_ctr: float, challenger_ctr: float, trigger: RollbackTrigger,
+                     plan: Sequence[Stage] = DEFAULT_PLAN, window_users: int = 200_000, cap: int = 20_000,
+                     n_sims: int = 500, seed: int = 0) -> float:
+    """Share of simulated rollouts of a healthy challenger (true CTRs given) in which the trigger fires.
+
+    Why: a rollback rule is only useful if it stays quiet when nothing is wrong; clicks per window are
+    drawn as binomials with the same sample sizes as `RecsysWorld.rollout_observer`.
+    """
+    import numpy as np
+
+    if not (0 < champion_ctr < 1 and 0 < challenger_ctr < 1):
+        raise RolloutError("CTRs must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    fired = 0
+    for _ in range(n_sims):
+        windows = []
+        for stage in plan:
+            if not stage.guarded:
+                continue
+            for _ in range(stage.windows):
+                na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
+                nb = min(cap, int(round(stage.weight * window_users)))
+                if nb == 0:
+                    continue
+                windows.append({"champion": max(rng.binomial(na, champion_ctr), 1) / na,
+                                "challenger": rng.binomial(nb, challenger_ctr) / nb, "n": nb})
+        fired += trigger.evaluate(windows).fired
+    return fired / n_sims

@@ -252,14 +252,11 @@ def measured_costs(y_true, probas: dict, costs: Costs, thresholds: dict | None =
     operated at p* of `costs` (the status quo keeps the threshold it runs with today). Why a function:
     the sensitivity table re-prices every option when c_FN changes, and the threshold moves with it.
     """
-    thresholds = thresholds or {}
-    out = {}
-    for name, p in probas.items():
-        thr = thresholds.get(name, costs.p_star)
-        import numpy as np
+    import numpy as np
 
-        out[name] = expected_cost(y_true, np.asarray(p) >= thr, costs)["cost_per_decision"]
-    return out
+    thresholds = thresholds or {}
+    return {name: expected_cost(y_true, np.asarray(p) >= thresholds.get(name, costs.p_star), costs)["cost_per_decision"]
+            for name, p in probas.items()}
 
 
 def scenario_options(variant: str, cost_per_decision: dict, *, licence_per_decision: float | None = None,

@@ -94,6 +94,7 @@ def replay_observer(y, champion_flag, challenger_flag, costs: Costs, *, traffic_
             return {"champion": metric(counts, "a", traffic_per_window),
                     "challenger": metric(counts, "b", traffic_per_window), "n": int(traffic_per_window)}
         n_cl = max(1, int(round(stage.weight * traffic_per_window)))
+        # at full traffic the legacy model is kept warm: it still scores mirrored traffic for comparison
         n_ch = traffic_per_window - n_cl if n_cl < traffic_per_window else traffic_per_window
         champ = rng.multinomial(n_ch, probs)
         chall = rng.multinomial(n_cl, probs)

@@ -160,8 +160,8 @@ class RecsysWorld:
         segment = rng.choice(3, n, p=seg_sh / seg_sh.sum())
         device = rng.choice(3, n, p=dev_sh / dev_sh.sum())
         region = rng.choice(len(REGIONS), n, p=REGION_SHARES)
-        tenure = rng.exponential(np.array(TENURE_MEAN_DAYS)[segment] * (1 - 0.4 * d))
-        sessions = rng.poisson(np.array(SESSIONS_PER_WEEK)[segment] * (1 + 0.3 * d)).astype(float)
+        tenure = rng.exponential(np.array(TENURE_MEAN_DAYS)[segment] * (1 - 0.6 * d))
+        sessions = rng.poisson(np.array(SESSIONS_PER_WEEK)[segment] * (1 + 0.5 * d)).astype(float)
         taste_then = rng.dirichlet(np.full(c.n_genres, 0.5), n)
         n_hist = rng.poisson(np.array(HISTORY_MEAN)[segment])
         history = np.stack([rng.multinomial(k, p) for k, p in zip(n_hist, taste_then)]) if n else \
@@ -374,10 +374,10 @@ def cost_per_1k(instance_usd_per_hour: Sequence[float], requests_per_s: float) -
     return sum(prices) / (requests_per_s * 3600) * 1000
 
 
-def srm_demo_counts(n: int, seed: int = 0, lost_share_b: float = 0.012) -> dict:
+def srm_demo_counts(n: int, seed: int = 0, lost_share_b: float = 0.03) -> dict:
     """Assignment counts of two logged experiments: one healthy 50/50, one whose arm B lost some users.
 
-    Why: the sample-ratio exercise needs a realistic bug (a redirect in arm B drops ~1% of its users
+    Why: the sample-ratio exercise needs a realistic bug (a redirect in arm B drops ~3% of its users
     before logging) next to a healthy split, both randomised from a seed.
     """
     rng = np.random.default_rng([seed, 6])
