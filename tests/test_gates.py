@@ -121,6 +121,23 @@ def review(**knobs):
 def test_default_world_goes_with_a_condition_on_the_underserved_segment():
     r = review()
     assert r.result.decision == gates.GO_WITH_CONDITIONS
+    # the evidence agrees with independent computations on the same A/B data
+    import numpy as np
+    from fairlearn.metrics import MetricFrame
+    from scipy import stats
+
+    ab = r.parts["ab_frame"]
+    chall = ab[ab.model == "challenger"]
+    frame = MetricFrame(metrics=lambda yt, yp: float(np.mean(yt)), y_true=chall.click, y_pred=chall.click,
+                        sensitive_features=chall.segment)
+    assert r.evidence["segment_ctr_ratio"].value == pytest.approx(frame.ratio())
+    counts = ab.model.value_counts().to_numpy()
+    assert r.evidence["srm_pvalue"].value == pytest.approx(stats.chisquare(counts).pvalue)
+    a, b = ab[ab.model == "champion"].click, chall.click
+    se = np.sqrt(a.mean() * (1 - a.mean()) / len(a) + b.mean() * (1 - b.mean()) / len(b))
+    ctr = r.parts["ab"]["ctr"]
+    assert ctr.diff_ci[0] == pytest.approx(b.mean() - a.mean() - stats.norm.ppf(0.975) * se)
+    assert r.evidence["ctr_relative_lift"].value == pytest.approx(b.mean() / a.mean() - 1)
     lifts = r.parts["audit"]["lifts"]
     assert lifts["relative_lift"].idxmin() == "new" and lifts.loc["new", "relative_lift"] < -0.05
     assert "worst_segment_relative_lift" in r.result.failed()
@@ -206,3 +223,29 @@ def test_exercises_accept_the_reference_and_reject_mistakes():
     assert e6.evaluate(vague).status == INCORRECT
     go = ex.memo_exercise(gates.evaluate_gate(crit(), good_evidence()))
     assert go.evaluate(go.reference).status == CORRECT
+
+
+def test_concept_drift_is_told_apart_from_data_drift_and_blocks_the_launch():
+    r = review(fast=True, drift=0.0, concept_drift=0.8)
+    assert r.parts["drift"]["kind"].startswith("concept drift")
+    assert r.result.decision == gates.NO_GO
+    assert r.parts["drift"]["mix_adjusted_lift"]["current"] < r.parts["drift"]["mix_adjusted_lift"]["train"]
+
+
+def test_major_input_drift_becomes_a_condition_not_a_blocker():
+    r = review(fast=True, drift=1.0)
+    assert r.evidence["max_feature_psi"].value > 0.25
+    assert any(c.startswith("max_feature_psi") for c in r.result.conditions)
+    assert r.parts["drift"]["kind"].startswith("data drift")
+
+
+def test_rollback_rehearsal_fires_on_the_broken_build_and_feeds_the_checklist():
+    from lifecycle_lab.scenarios.recsys import RecsysWorld
+
+    world = RecsysWorld(seed=3, n_items=100)
+    log = gates.rehearse_rollback(world, gates.ReviewSettings.fast(), seed=3)
+    assert log.rolled_back and not world.config.inject_regression  # the world itself is untouched
+    items = gates.launch_checklist(load_tested=True, drift_report=None, rollback_rehearsed=log.rolled_back,
+                                   owners={}, offline_validated=True, canaried=True, skew_checked=True)
+    done = {i.item: i.done for i in items}
+    assert done["rollback rehearsed"] and not done["drift monitoring in place"] and not done["owners named"]

@@ -142,3 +142,18 @@ def test_drift_kind_names_the_four_cases():
     assert monitor.drift_kind(False, True).startswith("concept drift")
     assert "performance drop" in monitor.drift_kind(True, True)
     assert monitor.drift_kind(False, False) == "stable"
+
+
+def test_evidently_wrapper_on_a_categorical_column_with_a_large_reference():
+    from scipy.spatial.distance import jensenshannon
+
+    rng = np.random.default_rng(6)
+    labels = ["Billing", "Technical Issue", "General Inquiry"]
+    ref = pd.DataFrame({"pred": rng.choice(labels, 3000)})
+    cur = pd.DataFrame({"pred": rng.choice(labels, 500, p=[0.6, 0.2, 0.2])})
+    out = monitor.evidently_drift(ref, cur, categorical=["pred"])
+    col = out["columns"]["pred"]
+    p = ref.pred.value_counts(normalize=True).reindex(labels).to_numpy()
+    q = cur.pred.value_counts(normalize=True).reindex(labels).to_numpy()
+    assert "Jensen-Shannon" in col["stattest"] and col["drifted"] and out["dataset_drift"]
+    assert col["score"] == pytest.approx(jensenshannon(p, q), rel=0.05)

@@ -24,9 +24,8 @@ offline evaluation cannot see, only the canary).
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -278,12 +277,12 @@ class RecsysWorld:
         return frame
 
     def ab_test(self, n_per_arm: int, seed: int = 0, period: str = "current") -> "pd.DataFrame":
-        """A 50/50 A/B test on current traffic: 2 n users, randomised, each served by their arm."""
+        """A 50/50 A/B test on current traffic: 2 n users, each assigned by a fair coin and served by their arm."""
         import pandas as pd
 
         users = self.users(2 * n_per_arm, period, seed=1000 + seed)
         rng = np.random.default_rng([self.config.seed, 5, seed])
-        arm = rng.permutation(np.repeat([0, 1], n_per_arm))
+        arm = (rng.random(2 * n_per_arm) < 0.5).astype(int)  # a fair coin per user: arm sizes vary by chance
         a = self.serve(users.take(np.flatnonzero(arm == 0)), "champion", seed)
         b = self.serve(users.take(np.flatnonzero(arm == 1)), "challenger", seed)
         return pd.concat([a, b], ignore_index=True)

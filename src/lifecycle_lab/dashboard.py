@@ -1,0 +1,118 @@
+"""The monitoring dashboard of the ticket service: one matplotlib figure per question an on-call person asks.
+
+Why one figure per question: "did the job run?", "was the volume normal?", "is the model still confident?",
+"did what it predicts change?" each need a different chart, and a chart that answers one question can be
+titled with it. Every figure has a title, axis labels with units, and returns the Figure for the caller.
+matplotlib and pandas are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+STATUS_COLORS = {"succeeded": "tab:green", "failed": "tab:red", "interrupted": "tab:orange", "running": "tab:gray"}
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def job_status(runs: "pd.DataFrame"):
+    """Job success/failure per run, in run order: a red bar is a night the table was not refreshed."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 2.8))
+    x = np.arange(1, len(runs) + 1)
+    for status, color in STATUS_COLORS.items():
+        mask = (runs["status"] == status).to_numpy()
+        if mask.any():
+            ax.bar(x[mask], np.ones(mask.sum()), color=color, label=f"{status} ({mask.sum()})")
+    ax.set_title("Batch job outcome per run")
+    ax.set_xlabel("run number (in start order)")
+    ax.set_ylabel("run (count)")
+    ax.set_yticks([])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def volume(runs: "pd.DataFrame", lower: float, upper: float):
+    """Rows scored per run with the alert band: a run outside the band is a data bug before a model bug."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = np.arange(1, len(runs) + 1)
+    written = runs["rows_written"].to_numpy(dtype=float)
+    ax.axhspan(lower, upper, color="tab:blue", alpha=0.12, label=f"usual range {lower:,.0f} to {upper:,.0f}")
+    outside = (written < lower) | (written > upper)
+    ax.plot(x, written, marker="o", color="tab:blue", label="rows written")
+    if outside.any():
+        ax.scatter(x[outside], written[outside], s=120, facecolors="none", edgecolors="tab:red", linewidths=2,
+                   label="alert: outside the range", zorder=3)
+    ax.set_title("Prediction volume per batch run")
+    ax.set_xlabel("run number (in start order)")
+    ax.set_ylabel("rows written (tickets)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def confidence(conf: Sequence[float], threshold: float):
+    """Distribution of the top-class probability with the review threshold and the share below it."""
+    plt = _plt()
+    c = np.asarray(conf, dtype=float)
+    share = float(np.mean(c < threshold)) if c.size else float("nan")
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.hist(c, bins=np.linspace(0, 1, 41), color="tab:blue", alpha=0.8)
+    ax.axvline(threshold, color="tab:red", linestyle="--",
+               label=f"review threshold {threshold:.2f}: {share:.1%} of predictions below")
+    ax.set_title("Prediction confidence (top-class probability)")
+    ax.set_xlabel("confidence (probability, 0 to 1)")
+    ax.set_ylabel("predictions (count)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def class_shares(reference: Sequence[str], current: Sequence[str], classes: Sequence[str], verdict: str = ""):
+    """Predicted-class shares, reference vs current: the cheapest drift signal, needs no labels."""
+    plt = _plt()
+    ref = np.asarray(reference)
+    cur = np.asarray(current)
+    ref_share = [float(np.mean(ref == c)) for c in classes]
+    cur_share = [float(np.mean(cur == c)) for c in classes]
+    x = np.arange(len(classes))
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(x - 0.2, ref_share, width=0.4, label=f"reference ({len(ref):,} predictions)", color="tab:gray")
+    ax.bar(x + 0.2, cur_share, width=0.4, label=f"current ({len(cur):,} predictions)", color="tab:orange")
+    ax.set_xticks(x, list(classes))
+    ax.set_title("Predicted-class shares" + (f": {verdict}" if verdict else ""))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("share of predictions (fraction)")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def latency(latencies_ms: Sequence[float], target_ms: float):
+    """Request latency distribution with p50/p99 and the target: the tail, not the mean, is what users feel."""
+    plt = _plt()
+    lat = np.asarray(latencies_ms, dtype=float)
+    p50, p99 = np.percentile(lat, [50, 99])
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.hist(lat, bins=50, color="tab:blue", alpha=0.8)
+    ax.axvline(p50, color="black", linestyle=":", label="p50")
+    ax.axvline(p99, color="tab:orange", linestyle="--", label="p99")
+    ax.axvline(target_ms, color="tab:red", label=f"target {target_ms:.0f} ms")
+    ax.set_xscale("log")
+    ax.set_title("REST API latency per request (client side, localhost)")
+    ax.set_xlabel("latency (ms, log scale)")
+    ax.set_ylabel("requests (count)")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,171 @@
+"""Load a learner's or instructor's own CSV, checked against a schema, with errors that name the problem.
+
+Why: a notebook that accepts "your own data" must fail on the first cell that reads it, with a message
+naming the column or row to fix, not ten cells later inside scikit-learn. The same row rules are used at
+training time and by the batch job and the API at serving time (one schema, no training/serving skew).
+pandas is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+class SchemaError(ValueError):
+    """The data does not fit the schema; the message names the column or row and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column's rules. kind: 'text' (a string), 'id' (string or whole number), 'timestamp', 'number'."""
+
+    name: str
+    kind: str = "text"
+    required: bool = True          # the column must be present
+    nullable: bool = False         # empty cells allowed
+    max_chars: int | None = None   # for text: longest allowed value
+    allowed: Sequence[Any] | None = None  # the value must be one of these
+    unique: bool = False           # no repeated values (e.g. an id)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A named list of columns; `check_row` and `validate` apply the same rules."""
+
+    name: str
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def check_value(col: Column, value: Any) -> str | None:
+    """Why one value breaks its column's rule, or None when it fits."""
+    if _blank(value):
+        return None if col.nullable else f"{col.name} is empty"
+    if col.kind == "text":
+        if not isinstance(value, str):
+            return f"{col.name} must be text, got {type(value).__name__}"
+        if col.max_chars is not None and len(value) > col.max_chars:
+            return f"{col.name} has {len(value)} characters, more than the limit of {col.max_chars}"
+    elif col.kind == "id":
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            return f"{col.name} must be a string or a whole number, got {type(value).__name__}"
+        if isinstance(value, str) and len(value) > 200:
+            return f"{col.name} is longer than 200 characters"
+    elif col.kind == "timestamp":
+        import pandas as pd
+
+        try:
+            pd.Timestamp(value)
+        except (ValueError, TypeError):
+            return f"{col.name} {value!r} is not a date-time (use ISO format, e.g. 2026-01-05T09:30:00)"
+    elif col.kind == "number":
+        if isinstance(value, bool):
+            return f"{col.name} must be a number, got bool"
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return f"{col.name} {value!r} is not a number"
+    if col.allowed is not None and value not in col.allowed:
+        return f"{col.name} {value!r} is not one of {list(col.allowed)}"
+    return None
+
+
+def check_row(schema: Schema, row: Mapping[str, Any]) -> str | None:
+    """The first reason a row (a dict) breaks the schema, or None: used by the batch job and the API."""
+    for col in schema.columns:
+        if col.name not in row:
+            if col.required:
+                return f"{col.name} is missing"
+            continue
+        problem = check_value(col, row[col.name])
+        if problem:
+            return problem
+    return None
+
+
+def check_columns(schema: Schema, columns: Sequence[str], where: str = "the CSV") -> None:
+    """Raise SchemaError when required columns are missing, naming them and the columns found."""
+    missing = [c.name for c in schema.columns if c.required and c.name not in columns]
+    if missing:
+        raise SchemaError(f"{where} lacks column(s) {missing} required by the {schema.name} schema; "
+                          f"found {list(columns)}. Rename or add the column(s); the schema expects "
+                          f"{schema.names}.")
+
+
+def row_problems(schema: Schema, df: "pd.DataFrame") -> list[tuple[int, str]]:
+    """Every (row number, reason) that breaks the schema; row numbers count data rows from 1 (header excluded)."""
+    problems = []
+    records = df.to_dict("records")
+    for number, row in enumerate(records, start=1):
+        reason = check_row(schema, row)
+        if reason:
+            problems.append((number, reason))
+    for col in schema.columns:
+        if col.unique and col.name in df.columns:
+            dup = df[col.name].duplicated(keep="first")
+            for index in dup[dup].index[:20]:
+                problems.append((int(df.index.get_loc(index)) + 1,
+                                 f"{col.name} {df.at[index, col.name]!r} appears more than once"))
+    return sorted(problems)
+
+
+def validate(df: "pd.DataFrame", schema: Schema, where: str = "the data") -> "pd.DataFrame":
+    """Return df unchanged when it fits the schema; else raise SchemaError naming the bad column or rows."""
+    check_columns(schema, list(df.columns), where)
+    problems = row_problems(schema, df)
+    if problems:
+        shown = "; ".join(f"row {n}: {reason}" for n, reason in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise SchemaError(f"{where} has {len(problems)} row(s) that break the {schema.name} schema: "
+                          f"{shown}{more}. Fix or remove those rows and load it again.")
+    return df
+
+
+def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
+    """Read a CSV as text (ids keep leading zeros) and validate it against the schema."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path} does not exist or is not a file; pass the path to a CSV file with columns "
+                          f"{schema.names}")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise SchemaError(f"{path} could not be read as a UTF-8 CSV ({err}); save it as CSV with a header row "
+                          f"{schema.names}") from None
+    df = df.replace({"": None})
+    return validate(df, schema, where=str(path.name))
+
+
+def ticket_schema(labelled: bool = True) -> Schema:
+    """The ticket schema of the beginner project: the one check shared by training, batch and API."""
+    from .tickets import CLASSES, MAX_TEXT_CHARS
+
+    cols = [Column("ticket_id", "id", unique=True), Column("created_at", "timestamp", required=False, nullable=True),
+            Column("text", "text", max_chars=MAX_TEXT_CHARS)]
+    if labelled:
+        cols.append(Column("label", "text", allowed=CLASSES))
+    return Schema("ticket" if labelled else "unlabelled ticket", tuple(cols))
