@@ -141,8 +141,11 @@ def _mlflow(uri: str):
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     os.environ.setdefault("DO_NOT_TRACK", "1")
     import logging
+    import warnings
 
-    import mlflow
+    with warnings.catch_warnings():  # tqdm's "IProgress not found" inside Jupyter: noise, not a problem
+        warnings.simplefilter("ignore")
+        import mlflow
 
     for noisy in ("mlflow", "alembic"):  # registry chatter would make notebook outputs vary run to run
         logging.getLogger(noisy).setLevel(logging.ERROR)

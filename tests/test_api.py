@@ -1,0 +1,197 @@
+"""The REST API: answers match the model (oracle: predict_proba), validation gives 422 with a message,
+hostile and random input never gives a 500 (hypothesis), metrics parse as Prometheus text, every
+prediction is logged, a tampered artifact is refused, and the real uvicorn process serves."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lifecycle_lab import registry
+from lifecycle_lab.scenarios import tickets
+from lifecycle_lab.serve import api
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api") / "v1"
+    data = tickets.generate(seed=6, n_tickets=400)
+    model = tickets.build_pipeline(6).fit(data["text"], data["label"])
+    registry.save_artifact(model, folder, name="tickets", version="7", training_data_sha256=tickets.data_hash(data),
+                           seed=6)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(artifact, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    log = tmp_path_factory.mktemp("log") / "predictions.jsonl"
+    app = api.create_app(artifact, log_path=log, review_threshold=0.7)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.log_path = log
+        yield c
+
+
+def test_predict_one_matches_the_model(client, artifact):
+    model, _ = registry.load_artifact(artifact)
+    text = "I was charged twice for my Pro plan, please refund"
+    body = client.post("/predict", json={"ticket_id": "t-1", "text": text}).json()
+    proba = model.predict_proba([text])[0]
+    assert body["predicted_class"] == model.classes_[proba.argmax()]
+    assert body["confidence"] == pytest.approx(proba.max(), abs=1e-6)
+    assert body["needs_review"] == (proba.max() < 0.7)
+    assert body["ticket_id"] == "t-1" and body["model_version"] == "7"
+    assert sum(body["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+
+
+def test_predict_many_keeps_order(client, artifact):
+    model, _ = registry.load_artifact(artifact)
+    texts = tickets.generate(seed=1, n_tickets=20)["text"].tolist()
+    body = client.post("/predict/batch", json={"tickets": [{"text": t, "ticket_id": i} for i, t in enumerate(texts)]})
+    assert body.status_code == 200
+    preds = body.json()["predictions"]
+    assert [p["ticket_id"] for p in preds] == list(range(20))
+    assert [p["predicted_class"] for p in preds] == model.predict(texts).tolist()
+
+
+def test_health_and_model_info(client, artifact):
+    assert client.get("/health").json() == {"status": "ok", "model_version": "7"}
+    info = client.get("/model").json()
+    assert info["sha256"] == registry.sha256_file(artifact / registry.MODEL_FILE)
+    assert info["seed"] == 6 and info["classes"] == sorted(tickets.CLASSES)
+
+
+@pytest.mark.parametrize("body, where, says", [
+    ({"text": ""}, "text", "text is empty"),
+    ({"text": "   \n\t"}, "text", "text is empty"),
+    ({"text": "x" * 2001}, "text", "more than the limit of 2000"),
+    ({"text": 42}, "text", "valid string"),
+    ({"text": ["a"]}, "text", "valid string"),
+    ({"text": None}, "text", "valid string"),
+    ({}, "text", "Field required"),
+    ({"text": "ok", "admin": True}, "admin", "Extra inputs are not permitted"),
+    ({"text": "ok", "ticket_id": "z" * 201}, "ticket_id", "longer than 200"),
+    ({"text": "ok", "ticket_id": 1.5}, "ticket_id", "valid"),
+])
+def test_invalid_input_is_a_422_naming_the_field(client, body, where, says):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422
+    payload = response.json()
+    assert payload["error"].startswith("invalid request: ") and where in payload["error"] and says in payload["error"]
+
+
+def test_batch_limits(client):
+    assert client.post("/predict/batch", json={"tickets": []}).status_code == 422
+    too_many = {"tickets": [{"text": "hi"}] * (api.MAX_BATCH + 1)}
+    response = client.post("/predict/batch", json=too_many)
+    assert response.status_code == 422 and "at most 1000" in response.json()["error"]
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe\x00", b"null", b"[1,2]", b"9" * 5000,
+                                 b'{"text": {"$gt": ""}}', b'{"text": "a", "text": 5}'])
+def test_malformed_bodies_are_refused_with_a_4xx(client, raw):
+    response = client.post("/predict", content=raw, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "\\ud800 lone surrogate"}', b'{"text": "a\\u0000b"}',
+                                 b'{"text": "<script>alert(1)</script>"}', b'{"text": "\'; DROP TABLE runs; --"}',
+                                 '{"text": "\u202e\u0645\u0631\u062d\u0628\u0627 \U0001f525"}'.encode()])
+def test_hostile_but_valid_text_is_answered(client, raw):
+    response = client.post("/predict", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["predicted_class"] in tickets.CLASSES
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                        max_size=4), max_leaves=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values | st.fixed_dictionaries({"text": json_values}) | st.fixed_dictionaries({"text": st.text()}))
+def test_fuzzed_json_never_gives_a_500(client, body):
+    for path in ("/predict", "/predict/batch"):
+        response = client.post(path, json=body)
+        assert response.status_code in (200, 422), (path, body, response.text)
+        if response.status_code == 200:
+            assert "predicted_class" in response.text
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(min_size=1, max_size=3000))
+def test_any_text_is_answered_or_refused_cleanly(client, text):
+    response = client.post("/predict", json={"text": text})
+    valid = text.strip() != "" and len(text) <= 2000
+    assert response.status_code == (200 if valid else 422)
+
+
+def test_every_prediction_is_logged_and_counted(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    before = client.log_path.read_text().count("\n") if client.log_path.exists() else 0
+    for text in ("my invoice is wrong", "the app crashes", "opening hours?"):
+        client.post("/predict", json={"text": text})
+    client.post("/predict/batch", json={"tickets": [{"text": "a refund please"}, {"text": "error 500"}]})
+    lines = client.log_path.read_text().splitlines()
+    assert len(lines) - before == 5
+    record = json.loads(lines[-1])
+    assert set(record) >= {"request_id", "model_version", "predicted_class", "confidence", "latency_ms"}
+    assert record["model_version"] == "7" and record["latency_ms"] >= 0
+    records = [json.loads(line) for line in lines]
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    served = {s.labels["predicted_class"]: s.value for s in families["tickets_predictions"].samples}
+    for cls in tickets.CLASSES:  # the counters agree with the log, class by class
+        assert served[cls] == sum(r["predicted_class"] == cls for r in records)
+    low = [s.value for s in families["tickets_low_confidence"].samples][0]
+    assert low == sum(r["confidence"] < 0.7 for r in records)
+    hist = {s.labels.get("le"): s.value for s in families["tickets_predict_latency_seconds"].samples
+            if s.name.endswith("_bucket")}
+    assert hist["+Inf"] == len({r["request_id"].split("-")[0] for r in records})
+    statuses = {(s.labels["path"], s.labels["status"]) for s in families["tickets_http_requests"].samples}
+    assert ("/predict", "200") in statuses
+
+
+def test_tampered_artifact_is_refused_before_serving(tmp_path, artifact):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(artifact, bad)
+    data = bytearray((bad / registry.MODEL_FILE).read_bytes())
+    data[100] ^= 0xFF
+    (bad / registry.MODEL_FILE).write_bytes(bytes(data))
+    with pytest.raises(registry.ArtifactError, match="refusing to serve"):
+        api.create_app(bad)
+
+
+def test_real_uvicorn_process_serves_and_logs(tmp_path, artifact):
+    log = tmp_path / "served.jsonl"
+    texts = tickets.generate(seed=2, n_tickets=30)["text"].tolist()
+    with api.Server(artifact, log) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        latencies = api.load_test(server.url, texts, 40, warmup=5)
+    assert len(latencies) == 40 and min(latencies) > 0
+    assert server.proc.poll() is not None  # stopped
+    logged = api.read_log(log)
+    assert len(logged) == 45 and logged["ticket_id"].tolist()[:2] == ["load-0", "load-1"]
+    with pytest.raises(ValueError, match="localhost only"):
+        api.load_test("http://example.org", texts, 1)
+
+
+def test_serve_command_refuses_a_tampered_artifact(tmp_path, artifact):
+    import shutil
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad"
+    shutil.copytree(artifact, bad)
+    (bad / registry.MODEL_FILE).write_bytes(b"not a model")
+    done = subprocess.run([sys.executable, "-m", "lifecycle_lab", "serve", "--model", str(bad), "--port", "9"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "refusing to serve" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,151 @@
+"""The ticket scenario and CSV loading: byte-identical snapshot, the knobs do what they say, clear errors."""
+
+import hashlib
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import f1_score
+
+from lifecycle_lab import paths
+from lifecycle_lab.exercises.tickets import KEYWORD_CASES, _schema_cases
+from lifecycle_lab.scenarios import csvload, tickets
+
+
+def test_shipped_snapshot_regenerates_byte_for_byte(tmp_path):
+    shipped = (paths.DATASETS / "tickets.csv").read_bytes()
+    digest = tickets.write_snapshot(tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == shipped
+    assert digest == hashlib.sha256(shipped).hexdigest()
+    sheet = (paths.DATASETS / "tickets.datasheet.md").read_text()
+    assert digest in sheet, "the datasheet states the snapshot's sha256"
+    for group in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution",
+                  "Maintenance"):
+        assert f"## {group}" in sheet
+    data = pd.read_csv(paths.DATASETS / "tickets.csv")
+    counts = data["label"].value_counts()
+    for cls in tickets.CLASSES:  # the counts the datasheet states are the file's counts
+        assert f"{cls} {counts[cls]}" in sheet
+
+
+def test_same_seed_same_rows_other_seed_other_rows():
+    a, b = tickets.generate(seed=3, n_tickets=300), tickets.generate(seed=3, n_tickets=300)
+    pd.testing.assert_frame_equal(a, b)
+    assert not tickets.generate(seed=4, n_tickets=300)["text"].equals(a["text"])
+    assert list(a.columns) == list(tickets.COLUMNS) and a["ticket_id"].is_unique
+
+
+def test_class_mix_and_label_noise_follow_the_knobs():
+    n = 4000
+    data = tickets.generate(seed=11, n_tickets=n, label_noise=0.1)
+    clean = tickets.true_labels(seed=11, n_tickets=n, label_noise=0.1)
+    flipped = (data["label"].to_numpy() != clean)
+    # binomial test: the flip rate is consistent with 10%
+    assert stats.binomtest(int(flipped.sum()), n, 0.1).pvalue > 0.001
+    counts = pd.Series(clean).value_counts().reindex(tickets.CLASSES).to_numpy()
+    assert stats.chisquare(counts, np.array([0.45, 0.35, 0.20]) * n).pvalue > 0.001
+    assert (tickets.generate(seed=11, n_tickets=500, label_noise=0.0)["label"].to_numpy()
+            == tickets.true_labels(seed=11, n_tickets=500)).all()
+
+
+def test_tickets_are_messy_typos_mixed_topics_timestamps():
+    data = tickets.generate(seed=5, n_tickets=2000)
+    assert data["text"].str.contains("Also, ").mean() == pytest.approx(0.12, abs=0.03)
+    assert data["text"].nunique() > 1500  # many phrasings, not a handful of templates
+    stamps = pd.to_datetime(data["created_at"])
+    assert stamps.dt.normalize().is_monotonic_increasing and stamps.min() >= pd.Timestamp("2026-01-05")
+    assert stamps.dt.hour.between(8, 18).mean() > 0.8  # office hours mostly
+
+
+def test_drift_brings_new_products_and_more_technical_tickets():
+    base = tickets.generate(seed=2, n_tickets=1500)
+    later = tickets.generate(seed=2, n_tickets=1500, drift=1.0)
+    pattern = "|".join(re.escape(p) for p in tickets.NEW_PRODUCTS)
+    assert not base["text"].str.contains(pattern).any()
+    assert later["text"].str.contains(pattern).mean() > 0.2
+    table = [[(base["label"] == c).sum() for c in tickets.CLASSES], [(later["label"] == c).sum() for c in tickets.CLASSES]]
+    assert stats.chi2_contingency(table).pvalue < 1e-6
+    assert (later["label"] == "Technical Issue").mean() > (base["label"] == "Technical Issue").mean() + 0.1
+
+
+@pytest.mark.parametrize("bad, word", [({"n_tickets": 0}, "n_tickets"), ({"label_noise": 0.7}, "label_noise"),
+                                       ({"drift": 2}, "drift"), ({"class_shares": (0.5, 0.5, 0.5)}, "class_shares"),
+                                       ({"seed": -1}, "seed")])
+def test_bad_knobs_are_refused_by_name(bad, word):
+    with pytest.raises(tickets.TicketConfigError, match=word):
+        tickets.generate(**bad)
+
+
+def test_stratified_split_keeps_the_class_mix():
+    data = tickets.generate(seed=8, n_tickets=1000)
+    train, val, test = tickets.stratified_split(data, 8)
+    assert len(train) + len(val) + len(test) == 1000
+    assert set(train["ticket_id"]).isdisjoint(test["ticket_id"]) and set(val["ticket_id"]).isdisjoint(test["ticket_id"])
+    whole = data["label"].value_counts(normalize=True)
+    for part in (train, val, test):
+        assert (part["label"].value_counts(normalize=True) - whole).abs().max() < 0.01
+
+
+def test_keyword_rule_matches_the_hand_labelled_cases():
+    for case in KEYWORD_CASES:
+        assert tickets.keyword_rule(*case.args) == case.expected, case.why
+
+
+def test_model_beats_both_baselines_on_another_seed():
+    data = tickets.generate(seed=7, n_tickets=1000)
+    train, val, test = tickets.stratified_split(data, 7)
+    model = tickets.build_pipeline(7).fit(train["text"], train["label"])
+    f1 = lambda pred: f1_score(test["label"], pred, average="macro")  # noqa: E731
+    dummy = DummyClassifier(strategy="most_frequent").fit(train["text"], train["label"]).predict(test["text"])
+    rules = [tickets.keyword_rule(t) for t in test["text"]]
+    assert f1(model.predict(test["text"])) > f1(rules) + 0.05 > f1(dummy) + 0.05
+
+
+# -- CSV loading with schema validation -----------------------------------------------------------------
+
+def _write(tmp_path, frame, name="mine.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_own_csv_loads_when_valid(tmp_path):
+    frame = tickets.generate(seed=1, n_tickets=50)
+    loaded = csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
+    assert len(loaded) == 50 and loaded["text"].tolist() == frame["text"].tolist()
+
+
+def test_missing_column_is_named(tmp_path):
+    frame = tickets.generate(seed=1, n_tickets=10).rename(columns={"label": "category"})
+    with pytest.raises(csvload.SchemaError, match=r"lacks column\(s\) \['label'\].*found.*category"):
+        csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
+
+
+def test_bad_rows_are_named_with_their_number_and_reason(tmp_path):
+    frame = tickets.generate(seed=1, n_tickets=10)
+    frame.loc[2, "text"] = ""
+    frame.loc[6, "label"] = "Sales"
+    frame.loc[8, "ticket_id"] = frame.loc[7, "ticket_id"]
+    with pytest.raises(csvload.SchemaError) as err:
+        csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
+    message = str(err.value)
+    assert "3 row(s)" in message and "row 3: text is empty" in message
+    assert "row 7: label 'Sales' is not one of" in message and "row 9: ticket_id" in message
+
+
+def test_unreadable_or_missing_file_is_a_schema_error(tmp_path):
+    with pytest.raises(csvload.SchemaError, match="does not exist"):
+        csvload.load_csv(tmp_path / "nope.csv", csvload.ticket_schema())
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(csvload.SchemaError):
+        csvload.load_csv(tmp_path / "bin.csv", csvload.ticket_schema())
+
+
+def test_check_row_agrees_with_the_exercise_cases():
+    schema = csvload.ticket_schema()
+    for case in _schema_cases():
+        got = csvload.check_row(schema, *case.args)
+        assert (got is None) == (case.expected is None), (case.why, got)
