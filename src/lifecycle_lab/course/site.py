@@ -236,6 +236,7 @@ def find_mathjax() -> Path | None:
     return None
 
 
+NO_MATHJAX = "no-mathjax.js"  # the local stand-in script when no MathJax is installed
 MATHJAX_PARTS = ["MathJax.js", "config/TeX-AMS_CHTML.js", "jax/input/TeX", "jax/output/CommonHTML",
                  "jax/element", "extensions", "fonts/HTML-CSS/TeX/woff", "localization/en"]
 
@@ -274,8 +275,9 @@ def sphinx_conf(src: Path, mathjax: Path | None) -> None:
                      "'processClass': 'math|output_area', 'ignoreClass': 'document'}, "
                      "'messageStyle': 'none'}")
     else:
-        # No local MathJax: load nothing from a CDN; formulas stay readable as TeX source.
-        extra.append("mathjax_path = ''")
+        # No local MathJax: Sphinx insists on a script path, so point it at a local no-op file (written by
+        # build_site) rather than a CDN; formulas stay readable as TeX source.
+        extra.append(f"mathjax_path = '{NO_MATHJAX}'")
     conf.write_text(conf.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
 
 
@@ -316,6 +318,10 @@ def build_site(out: Path, *, course: Path | None = None, solutions: Path | None 
     if mathjax is not None:
         copy_mathjax(mathjax, html / "_static")
         result.mathjax = str(mathjax)
+    else:
+        (html / "_static" / NO_MATHJAX).write_text(
+            "/* No local MathJax was found at build time (install Debian's libjs-mathjax and rebuild):\n"
+            "   formulas are shown as TeX source. Nothing is loaded from the web. */\n", encoding="utf-8")
     result.warnings = [w for w in warnings_file.read_text(encoding="utf-8").splitlines() if w.strip()] \
         if warnings_file.exists() else []
     return result
