@@ -103,7 +103,8 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
 
 
 def measure(kind: str, path: Path, artifact: Path, folder: Path, limit: int) -> dict:
-    db = f"sqlite:///{folder / f'{kind.replace(':', '_')}_{path.stem}.db'}"
+    stem = kind.replace(":", "_")
+    db = f"sqlite:///{folder / f'{stem}_{path.stem}.db'}"
     done = subprocess.run([sys.executable, __file__, "--worker", kind, str(path), str(artifact), db, str(limit)],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

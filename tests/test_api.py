@@ -114,7 +114,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
                                                                                         max_size=4), max_leaves=10)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=json_values | st.fixed_dictionaries({"text": json_values}) | st.fixed_dictionaries({"text": st.text()}))
 def test_fuzzed_json_never_gives_a_500(client, body):
     for path in ("/predict", "/predict/batch"):
@@ -124,7 +124,7 @@ def test_fuzzed_json_never_gives_a_500(client, body):
             assert "predicted_class" in response.text
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(min_size=1, max_size=3000))
 def test_any_text_is_answered_or_refused_cleanly(client, text):
     response = client.post("/predict", json={"text": text})

@@ -120,7 +120,7 @@ def _cli(*args, **kw):
 def test_killed_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, artifact, db_url):
     path, frame = _ticket_file(tmp_path, n=1000)
     proc = subprocess.Popen([sys.executable, "-m", "lifecycle_lab", "batch", str(path), "--db", db_url,
-                             "--model", str(artifact), "--chunk-size", "100", "--pause-after-chunk", "0.4"],
+                             "--model", str(artifact), "--chunk-size", "100", "--pause-after-chunk", "0.25"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     written = 0
@@ -150,13 +150,18 @@ def test_killed_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path
     assert "stopped before finishing" in runs["error"].iloc[0]
 
 
-def test_missing_input_gives_a_failed_run_record_and_non_zero_exit(tmp_path, artifact, db_url):
-    done = _cli(tmp_path / "nope.csv", "--db", db_url, "--model", artifact)
-    assert done.returncode == 1
-    assert "input file" in done.stderr and "does not exist" in done.stderr and "Traceback" not in done.stderr
+def test_missing_input_gives_a_failed_run_record(tmp_path, artifact, db_url):
+    with pytest.raises(batch.BatchError, match="input file .* does not exist"):
+        batch.run_batch(tmp_path / "nope.csv", db_url, artifact)
     runs = batch.read_table(db_url, "runs")
     assert runs["status"].tolist() == ["failed"] and "does not exist" in runs["error"].iloc[0]
     assert runs["finished"].notna().all()
+
+
+def test_cli_failure_is_a_clear_message_and_exit_code_1(tmp_path, artifact):
+    done = _cli(tmp_path / "nope.csv", "--db", f"sqlite:///{tmp_path / 'b.db'}", "--model", artifact)
+    assert done.returncode == 1
+    assert "input file" in done.stderr and "does not exist" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_tampered_artifact_fails_the_run(tmp_path, artifact, db_url):

@@ -113,7 +113,7 @@ def test_memo_renders_decision_evidence_and_checklist(tmp_path):
 
 def review(**knobs):
     fast = knobs.pop("fast", False)
-    cfg = RecsysConfig(**{"seed": 42, "n_items": 200 if fast else 400, **knobs})
+    cfg = RecsysConfig(**{"seed": 42, "n_items": 400, **knobs})
     return gates.recsys_review(cfg, gates.ReviewSettings.fast() if fast else gates.ReviewSettings(), seed=42,
                                output_dir=None)
 
@@ -142,6 +142,8 @@ def test_default_world_goes_with_a_condition_on_the_underserved_segment():
     assert lifts["relative_lift"].idxmin() == "new" and lifts.loc["new", "relative_lift"] < -0.05
     assert "worst_segment_relative_lift" in r.result.failed()
     assert r.evidence["ctr_relative_lift"].ci[0] > 0
+    # the premise of the project: the online lift is real but smaller than the offline one (plan for less)
+    assert r.evidence["ctr_relative_lift"].value < r.parts["offline"]["recall_lift"]["lift"]
 
 
 def test_a_world_without_the_underserved_segment_and_drift_is_a_go(tmp_path):

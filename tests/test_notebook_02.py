@@ -25,9 +25,10 @@ def test_learner_copy_runs_unattempted_and_goes_with_conditions(run_notebook):
     pm = (p1 + p2) / 2
     want = math.ceil((stats.norm.ppf(0.975) * math.sqrt(2 * pm * (1 - pm)) + stats.norm.ppf(0.8)
                       * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2)
-    assert facts["planned_lift"] == 0.10 and facts["n_per_arm"] == want
+    assert facts["planned_lift"] == 0.08 and facts["n_per_arm"] == want
     # a real lift, proven; the mis-joined segment loses; nothing broke in the rollout
     assert facts["ctr_lift_lower"] > 0
+    assert facts["ctr_lift"] < facts["offline_recall_lift"]  # plan for less: online came out smaller
     assert facts["worst_segment"] == "new" and facts["worst_segment_lift"] < 0
     assert not facts["rolled_back"] and facts["srm_pvalue"] >= 0.001
     assert facts["decision"] == "GO WITH CONDITIONS"

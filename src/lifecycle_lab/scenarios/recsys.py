@@ -13,6 +13,13 @@ where knobs change the right answer. The world:
   the challenger adds a personal term learned from the user's logged clicks per genre (a smoothed estimate
   of taste), weighted by `challenger_quality`.
 
+Offline lift > online lift, by construction and for stated reasons (ML Test Score Model 2): the offline logs
+come from a browse grid, where a user scans many tiles and taste drives clicks strongly (`GRID_TASTE`),
+while the product's hero slot shows one item to a user who mostly clicks what is broadly appealing (a
+smaller taste weight, `TASTE`); and current traffic has more new users, for whom a history-based model helps
+least. Tuned so that with the default knobs (seed 42) the offline recall@10 lift is about +15% (the premise
+of the project) and the online CTR lift about half of it (+8%), still large enough for the 8% plan to find.
+
 Knobs: `challenger_quality` (0 = the challenger is the champion), `challenger_latency_ms` (a feature-store
 call the challenger makes on every request, added to the measured scoring time), `underserved_segment`
 (the challenger's history join uses a legacy genre taxonomy for that segment, so it recommends the wrong
@@ -44,8 +51,8 @@ TENURE_MEAN_DAYS = (15.0, 200.0, 500.0)
 SESSIONS_PER_WEEK = (1.5, 4.0, 12.0)
 DEVICE_OFFSET = (0.0, 0.1, -0.2)
 B0 = -5.95
-TASTE = 0.6          # weight of taste in hero-slot clicks (online)
-GRID_TASTE = 1.2     # weight of taste in the browse grid the offline logs come from
+TASTE = 0.35         # weight of taste in hero-slot clicks (online): one tile, appeal dominates
+GRID_TASTE = 0.95    # weight of taste in the browse grid the offline logs come from (taste matters more there)
 PERSONAL = 1.2       # the challenger's personal weight (fitted on grid logs) before quality scaling
 UNDERSERVED_CHOICES = ("none",) + SEGMENTS
 
@@ -61,7 +68,7 @@ class RecsysConfig:
     seed: int = 42
     n_items: int = 400
     n_genres: int = 8
-    challenger_quality: float = 0.8
+    challenger_quality: float = 0.6
     challenger_latency_ms: float = 40.0
     champion_latency_ms: float = 5.0
     underserved_segment: str = "new"
@@ -176,7 +183,8 @@ class RecsysWorld:
         """The hidden truth: click log-odds of each user for item(s) (one per user, or users x items).
 
         Taste weighs more in the browse grid (`GRID_TASTE`, where offline logs come from) than in the hero
-        slot (`TASTE`, what the online test measures): one reason offline lift overstates online lift.
+        slot (`TASTE`, what the online test measures): the main reason offline lift overstates online lift
+        here (with the default knobs about +15% offline against about +8% online).
         """
         items = np.asarray(items)
         g = self.item_genre[items]
