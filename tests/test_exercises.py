@@ -48,6 +48,17 @@ def test_success_message_lists_only_what_was_checked():
     assert "all checks passed (1 checked: a = 1" in msg
 
 
+def test_value_advice_and_booleans():
+    ex = ValueExercise("ex7 auc", {"auc": 0.8, "n": 1.0}, advice={"auc": "count the pairs ranked right"}, **HINTS)
+    fb = ex.evaluate({"auc": 0.6, "n": True})
+    assert fb.status == INCORRECT
+    assert "auc: 0.6 is too low; count the pairs ranked right." in fb.problems
+    assert any(p.startswith("n: expected a number, got bool") for p in fb.problems)  # True is not 1
+    assert "Try `ex7.hint(1)`" in fb.render()  # the call a learner can paste, with the variable name
+    plain = ValueExercise("v", 2.0, **HINTS).evaluate(3.0)
+    assert plain.problems == ["value: 3 is too high; recompute it and compare with `hint(1)`."]
+
+
 def test_hints_are_numbered(capsys):
     ex = ValueExercise("v", 1.0, **HINTS)
     ex.hint(2)
@@ -63,7 +74,8 @@ def test_function_exercise():
     assert ex.evaluate(lambda a, b: a + b).status == CORRECT
     fb = ex.evaluate(lambda a, b: a * b)
     assert fb.status == INCORRECT and "returned 6, expected 5 (small)" in fb.problems[0]
-    assert ex.evaluate(lambda a, b: None).status == NOT_ATTEMPTED
+    forgot_return = ex.evaluate(lambda a, b: None)  # it ran: a wrong answer, not a skipped one
+    assert forgot_return.status == INCORRECT and "did you forget `return`" in forgot_return.problems[0]
     assert ex.evaluate(None).status == NOT_ATTEMPTED
 
     def stub(a, b):

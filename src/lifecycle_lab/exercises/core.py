@@ -33,17 +33,22 @@ class Feedback:
     def passed(self) -> bool:
         return self.status == CORRECT
 
+    def _call(self, method: str) -> str:
+        """`ex1.hint(1)` when the exercise is named after its notebook variable (`ex1 ...`), else `hint(1)`."""
+        var = self.exercise.split()[0] if self.exercise.split() else ""
+        return f"`{var}.{method}`" if var.isidentifier() and var[:2] == "ex" else f"`{method}`"
+
     def render(self) -> str:
         head = f"[{self.exercise}]"
         if self.status == NOT_ATTEMPTED:
             return (f"{head} not attempted yet. Replace the stub with your answer and run the cell again; "
-                    f"`hint(1)` gives a first hint, `solution()` shows one answer.")
+                    f"{self._call('hint(1)')} gives a first hint, {self._call('solution()')} shows one answer.")
         if self.status == CORRECT:
             what = "; ".join(self.checked)
             return f"{head} all checks passed ({len(self.checked)} checked: {what})."
         lines = [f"{head} not yet: {len(self.problems)} of {len(self.checked)} checks failed."]
         lines += [f"  - {p}" for p in self.problems]
-        lines.append("  Try `hint(1)`; fix the answer and run the cell again.")
+        lines.append(f"  Try {self._call('hint(1)')}; fix the answer and run the cell again.")
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover - convenience
@@ -108,6 +113,8 @@ def _close(got: float, want: float, rtol: float, atol: float) -> bool:
 
 
 def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):  # True == 1.0 in Python; an answer of True is not the number 1
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -119,11 +126,21 @@ class ValueExercise(Exercise):
     """A number, or a dict of named numbers, within a tolerance of values computed by an oracle."""
 
     def __init__(self, name: str, expected: float | Mapping[str, float], *, rtol: float = 1e-3,
-                 atol: float = 1e-6, **kw):
+                 atol: float = 1e-6, advice: str | Mapping[str, str] = "", **kw):
+        """`advice`: what to re-check when a value is off (one text, or one per key of a dict answer);
+        without it the message says only that the value is off and in which direction."""
         kw.setdefault("reference", expected)
         super().__init__(name, **kw)
         self.expected = expected
         self.rtol, self.atol = rtol, atol
+        self.advice = advice
+
+    def _advice(self, label: str) -> str:
+        text = self.advice.get(label, "") if isinstance(self.advice, Mapping) else self.advice
+        return f"; {text}" if text else f"; recompute it and compare with {self._hint_call()}"
+
+    def _hint_call(self) -> str:
+        return Feedback(self.name, INCORRECT)._call("hint(1)")
 
     def _one(self, label: str, got: Any, want: float, problems: list[str], checked: list[str]) -> None:
         checked.append(f"{label} = {want:.4g} (tolerance {max(self.atol, self.rtol * abs(want)):.2g})")
@@ -132,8 +149,7 @@ class ValueExercise(Exercise):
             problems.append(f"{label}: expected a number, got {type(got).__name__} {got!r}.")
         elif not _close(number, want, self.rtol, self.atol):
             direction = "too high" if number > want else "too low"
-            problems.append(f"{label}: {number:.4g} is {direction}; check the formula and which counts go "
-                            f"in the numerator and the denominator.")
+            problems.append(f"{label}: {number:.4g} is {direction}{self._advice(label)}.")
 
     def evaluate(self, answer: Any) -> Feedback:
         if is_blank(answer):
@@ -165,7 +181,10 @@ class Case:
 
 
 class FunctionExercise(Exercise):
-    """A function the learner writes, run on cases whose expected results come from a reference."""
+    """A function the learner writes, run on cases whose expected results come from a reference.
+
+    The learner's stub raises NotImplementedError: that, and only that, counts as "not attempted"; a
+    function that runs is judged, even when it returns None everywhere (a forgotten `return`)."""
 
     def __init__(self, name: str, cases: Sequence[Case], *, compare: Callable[[Any, Any], bool] | None = None,
                  **kw):
@@ -202,8 +221,9 @@ class FunctionExercise(Exercise):
             if not ok:
                 why = f" ({case.why})" if case.why else ""
                 problems.append(f"f({shown}) returned {_short(got)}, expected {_short(case.expected)}{why}.")
-        if all(r is None for r in results):
-            return Feedback(self.name, NOT_ATTEMPTED)
+        if all(r is None for r in results) and any(c.expected is not None for c in self.cases):
+            # a stub raises NotImplementedError (handled above); None everywhere is a real, wrong answer
+            problems.insert(0, "your function returned None for every case: did you forget `return`?")
         return self._feedback(problems, checked)
 
 
