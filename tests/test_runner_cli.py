@@ -43,6 +43,26 @@ def test_run_reports_summary_and_failure(tmp_path):
     assert "10_ok" in table and "seed was 5" in table and "failed" in table
 
 
+def test_failing_cell_is_numbered_as_in_the_source_notebook(tmp_path):
+    # papermill inserts an injected-parameters cell after the parameters: the error must not count it
+    bad = _notebook(tmp_path, "12_late", "x = 1")
+    nb = nbformat.read(bad, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("# the broken step\nraise KeyError('fare')"))
+    nbformat.write(nb, bad)
+    failed = runner.run_notebook(bad, tmp_path / "out", {"seed": 3}, progress=False)
+    executed = [c for c in nbformat.read(failed.output, as_version=4).cells if c.cell_type == "code"]
+    assert "injected-parameters" in executed[1].metadata["tags"]  # so the executed index would be 3
+    assert failed.error.startswith("12_late.ipynb failed at cell 2 (In [")
+    assert "which starts `# the broken step`" in failed.error and "KeyError" in failed.error
+
+
+def test_a_timeout_is_reported_and_the_run_goes_on(tmp_path):
+    slow = _notebook(tmp_path, "13_slow", "import time\ntime.sleep(30)")
+    result = runner.run_notebook(slow, tmp_path / "out", {}, progress=False, timeout=2)
+    assert result.status == "failed"
+    assert result.error.startswith("13_slow.ipynb: a cell ran longer than 2 s")
+
+
 def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
     _notebook(tmp_path, "10_ok", "print('fine')")
     _notebook(tmp_path, "11_bad", "1/0")

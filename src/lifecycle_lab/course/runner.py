@@ -43,15 +43,49 @@ def declared_parameters(path: Path) -> dict[str, Any]:
     return {name: spec.get("default") for name, spec in info.items()}
 
 
-def _cell_error(err, path: Path) -> str:
-    cell = getattr(err, "cell_index", None)
+def _source_cell(output: Path, executed_index: int | None) -> tuple[int | None, str]:
+    """The failing cell's index in the *source* notebook, and its first line.
+
+    papermill inserts an `injected-parameters` cell into the executed copy; counting it would make every
+    later cell number one too high for a reader looking at the notebook they ran."""
+    if executed_index is None or not output.exists():
+        return executed_index, ""
+    import nbformat
+
+    # papermill's own error banners are added after execution; the index counts the cells as executed
+    cells = [c for c in nbformat.read(output, as_version=4).cells
+             if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    if not 0 <= executed_index < len(cells):
+        return executed_index, ""
+    injected = sum(1 for c in cells[:executed_index] if "injected-parameters" in c.metadata.get("tags", []))
+    first = next((line.strip() for line in cells[executed_index].source.splitlines() if line.strip()), "")
+    return executed_index - injected, first
+
+
+def _cell_error(err, path: Path, output: Path) -> str:
+    cell, first = _source_cell(output, getattr(err, "cell_index", None))
     count = getattr(err, "exec_count", None)
     ename = getattr(err, "ename", type(err).__name__)
     evalue = getattr(err, "evalue", str(err))
     where = f"cell {cell}" if cell is not None else "a cell"
     if count is not None:
         where += f" (In [{count}])"
+    if first:
+        where += f", which starts `{first[:60]}`"
     return f"{path.name} failed at {where}: {ename}: {evalue}"
+
+
+def _stopped(err: Exception, path: Path, output: Path, timeout: int) -> str:
+    """A run that did not end with a cell's own error: a timeout, a dead kernel, a missing kernel."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    if isinstance(err, CellTimeoutError):
+        return (f"{path.name}: a cell ran longer than {timeout} s and was stopped; run it in JupyterLab to "
+                f"see which, or pass fast=true for smaller sizes")
+    if isinstance(err, DeadKernelError):
+        return (f"{path.name}: the kernel died (out of memory, or a crash in a library); the partial output "
+                f"is in {output}")
+    return f"{path.name} could not be executed: {type(err).__name__}: {err}"
 
 
 def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, progress: bool = True,
@@ -77,7 +111,9 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, p
         papermill.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
                                    progress_bar=progress, cwd=str(path.parent), execution_timeout=timeout)
     except PapermillExecutionError as err:
-        error = _cell_error(err, path)
+        error = _cell_error(err, path, output)
+    except Exception as err:  # noqa: BLE001 - one broken notebook must not hide the others' results
+        error = _stopped(err, path, output, timeout)
     seconds = time.perf_counter() - start
     summary = None
     if output.exists():
