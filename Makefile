@@ -1,7 +1,8 @@
 # Lifecycle Lab. `make course` runs every notebook; `make test` runs the tests.
 # Both bootstrap .venv from requirements.lock first, and skip that when the venv is current.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The workbook is locked for CPython 3.11: prefer python3.11 where both it and a newer python3 exist.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3)
 UV_VERSION := 0.13.8
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,28 +10,45 @@ STAMP := $(VENV)/.lock-installed
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 OUT ?= build/course
-# Offline JupyterLab: no extension lookups on PyPI; --allow-root only where we are root (containers, CI).
-LAB_FLAGS := --ServerApp.root_dir=notebooks --LabApp.extension_manager=readonly \
-  $(if $(filter 0,$(shell id -u)),--allow-root,)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: course test lab learner learner-check lock env site serve-site bench clean help
+.PHONY: course test lab learner learner-check lock env site serve-site bench clean help check-python
 help:
-	@echo "make course   run every solution notebook into $(OUT) and print a summary"
-	@echo "make test     run the whole test suite (what CI runs)"
-	@echo "make lab      open JupyterLab on the learner copies in notebooks/"
-	@echo "make learner  rebuild the learner copies from solutions/"
-	@echo "make site     build the course website into build/site"
-	@echo "make lock     regenerate requirements.lock and environment.yml from pyproject.toml"
+	@echo "make course      run every solution notebook into $(OUT) and print a summary"
+	@echo "make test        run the whole test suite (what CI runs)"
+	@echo "make lab         open JupyterLab on the learner copies in notebooks/"
+	@echo "make env         only install (or update) the locked environment in .venv"
+	@echo "make learner     rebuild the learner copies from solutions/"
+	@echo "make site        build the course website into build/site"
+	@echo "make serve-site  build the site and serve it on http://127.0.0.1:8000"
+	@echo "make bench       run the benchmarks in bench/"
+	@echo "make lock        regenerate requirements.lock and environment.yml from pyproject.toml"
+
+# Fail early, with what to do, instead of deep inside an install (run by the bootstrap steps below).
+define CHECK_PYTHON
+@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+  echo "Lifecycle Lab needs CPython 3.11 (the lock file is resolved for it); '$(PYTHON)' is not 3.11."; \
+  echo "Install Python 3.11 (e.g. 'apt install python3.11 python3.11-venv', 'brew install python@3.11'," \
+    "'pyenv install 3.11') and run again, or point make at it: make PYTHON=/path/to/python3.11 ..."; \
+  exit 1; }
+@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+  echo "$(PYTHON) has no working venv/ensurepip module: install it (Debian/Ubuntu: apt install python3.11-venv)."; \
+  exit 1; }
+endef
+
+check-python:
+	$(CHECK_PYTHON)
 
 $(UV):
+	$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 # The venv is rebuilt only when the lock file or the package metadata changed.
 $(STAMP): requirements.lock pyproject.toml | $(UV)
+	$(CHECK_PYTHON)
 	test -x $(PY) || $(UV) venv -q --python $(PYTHON) $(VENV)
 	$(UV) pip sync -q --python $(PY) requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e .
@@ -46,7 +64,7 @@ test: $(STAMP)
 	bash tests/run.sh
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(LAB_FLAGS)
+	$(PY) -m lifecycle_lab lab
 
 learner: $(STAMP)
 	$(PY) -m lifecycle_lab learner
@@ -58,7 +76,7 @@ site: $(STAMP)
 	$(PY) -m lifecycle_lab site --out build/site
 
 serve-site: site
-	$(PY) -m http.server --directory build/site/html 8000
+	$(PY) -m http.server --bind 127.0.0.1 --directory build/site/html 8000
 
 bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
@@ -66,7 +84,7 @@ bench: $(STAMP)
 lock: | $(UV)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 \
 	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
-	$(PY) -m lifecycle_lab.envfile > environment.yml
+	PYTHONPATH=src $(PYTHON) -m lifecycle_lab.envfile > environment.yml
 
 clean:
 	rm -rf build $(VENV) $(TOOLS)

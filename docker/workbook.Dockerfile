@@ -20,4 +20,5 @@ RUN pip install --no-deps -e . && python -m ipykernel install --sys-prefix --nam
 
 USER 1000
 EXPOSE 8888
-CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "notebooks/"]
+# The same offline flags as `make lab` (one source: lifecycle_lab/course/lab.py).
+CMD ["lifecycle-lab", "lab", "--", "--ip=0.0.0.0", "--port=8888", "--no-browser"]

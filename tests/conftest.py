@@ -10,6 +10,8 @@ import pytest
 from lifecycle_lab import env, paths
 
 env.disable_telemetry()
+# Child processes (notebook kernels, the API server) inherit this and install the same guard on import.
+os.environ["LIFECYCLE_LAB_OFFLINE"] = "1"
 
 
 def pytest_configure(config):

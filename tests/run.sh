@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg
+# Every process that imports lifecycle_lab (kernels, nbval's, the API server) refuses non-loopback connections.
+export LIFECYCLE_LAB_OFFLINE=1
 
 echo "== 1/3 learner copies are generated from solutions/ and committed"
 $PY -m lifecycle_lab learner --check

@@ -88,11 +88,58 @@ def test_make_does_not_reinstall_a_current_venv():
     assert stale.returncode == 1, "a changed lock file must trigger a reinstall"
 
 
+def _commands(text: str) -> list[str]:
+    """The lines of a shell script that run something (no comments, no blank lines)."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
 def test_readme_first_screen_gives_the_two_commands_and_ci_uses_the_test_one():
     readme = (ROOT / "README.md").read_text().splitlines()[:40]
-    text = "\n".join(readme)
-    assert "make course" in text and "make test" in text
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    fenced = [line.split("#", 1)[0].strip() for line in readme[readme.index("```bash") + 1:]]
+    first_block = fenced[:fenced.index("```")]
+    assert first_block == ["make course", "make test"], first_block  # exactly two commands, course then test
+    # CI runs the README's test command itself, as its last step (after preparing system services)
+    assert _commands((ROOT / ".ci" / "run").read_text())[-1] == "make test"
+    workflow = (ROOT / ".github" / "workflows" / "tests.yml").read_text()
+    assert "bash .ci/run" in workflow
+
+
+def test_the_lock_satisfies_every_range_of_pyproject():
+    """A dependency added to pyproject.toml without `make lock` would install the old lock silently."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = env.locked_versions((ROOT / "requirements.lock").read_text())
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    problems = []
+    for spec in wanted:
+        req = Requirement(spec)
+        version = locked.get(env.normalise(req.name))
+        if version is None:
+            problems.append(f"{req.name} is not in requirements.lock")
+        elif not req.specifier.contains(version, prereleases=True):
+            problems.append(f"{req.name}=={version} is outside {req.specifier}")
+    assert problems == [], "run `make lock`: " + "; ".join(problems)
+
+
+def test_a_notebook_kernel_run_by_the_tests_is_offline_too(tmp_path):
+    """The guard reaches the kernels papermill starts, not only the pytest process."""
+    import nbformat
+
+    from lifecycle_lab.course.runner import run_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import socket\nimport lifecycle_lab\nfrom lifecycle_lab import env\n"
+        "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
+        "except env.OfflineViolation:\n    print('kernel refused the connection')\n")]
+    nbformat.write(nb, tmp_path / "net.ipynb")
+    assert env.os.environ.get("LIFECYCLE_LAB_OFFLINE") == "1"  # set by conftest for every child process
+    result = run_notebook(tmp_path / "net.ipynb", tmp_path / "out", progress=False)
+    assert result.status == "ok", result.error
+    text = "".join(o.get("text", "") for c in nbformat.read(result.output, as_version=4).cells for o in c.outputs)
+    assert "kernel refused the connection" in text
 
 
 @pytest.mark.parametrize("dockerfile", sorted((ROOT / "docker").glob("*Dockerfile")), ids=lambda p: p.name)
@@ -100,4 +147,8 @@ def test_dockerfiles_lint_clean_and_install_from_the_lock(dockerfile):
     hadolint = ROOT / ".venv" / "bin" / "hadolint"
     result = subprocess.run([str(hadolint), str(dockerfile)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "requirements.lock" in dockerfile.read_text()
+    runs = [line for line in _commands(dockerfile.read_text()) if line.startswith("RUN ")]
+    installs = [line for line in runs if "pip install" in line]
+    # the exact versions of the lock, and nothing resolved anew inside the image
+    assert any("--no-deps -r requirements" in line and ".lock" in line for line in installs), installs
+    assert all("--no-deps" in line for line in installs), installs

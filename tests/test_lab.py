@@ -25,8 +25,8 @@ def test_jupyterlab_serves_the_learner_notebooks(tmp_path):
     # The exact command `make lab` runs (dry run), plus a port and token for the test.
     dry = subprocess.run(["make", "-s", "-n", "lab"], cwd=paths.ROOT, capture_output=True, text=True, check=True)
     made = shlex.split(dry.stdout.strip().splitlines()[-1])
-    assert made[0].endswith("jupyter") and made[1] == "lab", made
-    cmd = [str(paths.ROOT / made[0]), *made[1:], "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+    assert made[1:] == ["-m", "lifecycle_lab", "lab"], made
+    cmd = [str(paths.ROOT / made[0]), *made[1:], "--", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            "--IdentityProvider.token=lab-test"]
     env = {"HOME": str(tmp_path), "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -49,3 +49,15 @@ def test_jupyterlab_serves_the_learner_notebooks(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_workbook_image_starts_jupyterlab_the_same_way():
+    """The Docker image and `make lab` share one command (`lifecycle-lab lab`), so their flags cannot drift."""
+    from lifecycle_lab.course.lab import lab_command
+
+    cmd_line = next(line for line in (paths.ROOT / "docker" / "workbook.Dockerfile").read_text().splitlines()
+                    if line.startswith("CMD"))
+    assert json.loads(cmd_line[len("CMD"):])[:3] == ["lifecycle-lab", "lab", "--"]
+    flags = lab_command()
+    assert "--LabApp.extension_manager=readonly" in flags  # no PyPI lookups for extensions
+    assert f"--ServerApp.root_dir={paths.NOTEBOOKS}" in flags  # learners land on their copies

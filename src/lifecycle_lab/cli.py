@@ -11,6 +11,7 @@ import sys
 
 COMMAND_MODULES = [
     "lifecycle_lab.course.commands",
+    "lifecycle_lab.course.lab",
     "lifecycle_lab.course.site_commands",
     "lifecycle_lab.serve.commands",
 ]

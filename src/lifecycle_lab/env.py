@@ -33,14 +33,22 @@ def versions(packages: list[str] | None = None) -> dict[str, str]:
     return found
 
 
+def pin_lines(lock_text: str) -> list[str]:
+    """The `name==version` lines of a requirements lock file, in order, without comments or options."""
+    out = []
+    for line in lock_text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-") and "==" in line:
+            out.append(line)
+    return out
+
+
 def locked_versions(lock_text: str) -> dict[str, str]:
     """`name==version` pins of a requirements lock file, names normalised the way pip does."""
     pins = {}
-    for line in lock_text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line and not line.startswith("-"):
-            name, version = line.split("==", 1)
-            pins[normalise(name.split("[")[0])] = version.split(";")[0].strip()
+    for line in pin_lines(lock_text):
+        name, version = line.split("==", 1)
+        pins[normalise(name.split("[")[0])] = version.split(";")[0].strip()
     return pins
 
 

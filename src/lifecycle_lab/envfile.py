@@ -11,18 +11,9 @@ from __future__ import annotations
 import sys
 
 from . import paths
+from .env import pin_lines
 
 PYTHON = "3.11"
-
-
-def pins(lock_text: str) -> list[str]:
-    """The `name==version` lines of the lock, in order, without comments or hashes."""
-    out = []
-    for line in lock_text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-") and "==" in line:
-            out.append(line)
-    return out
 
 
 def render(lock_text: str) -> str:
@@ -37,7 +28,7 @@ def render(lock_text: str) -> str:
         "  - pip",
         "  - pip:",
     ]
-    lines += [f"    - {pin}" for pin in pins(lock_text)]
+    lines += [f"    - {pin}" for pin in pin_lines(lock_text)]
     lines.append("    - -e .")
     return "\n".join(lines) + "\n"
 

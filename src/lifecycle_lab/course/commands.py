@@ -123,7 +123,7 @@ def cmd_refresh(args) -> int:
     """Execute solutions in place with nbclient, so their committed outputs match the code."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebooks = select(paths.SOLUTIONS, args.names, not args.names)
     failed = 0
@@ -134,8 +134,9 @@ def cmd_refresh(args) -> int:
                                 resources={"metadata": {"path": str(path.parent)}})
         try:
             client.execute()
-        except CellExecutionError as err:
-            print(f"  FAILED {path.name}: {str(err).splitlines()[-1] if str(err) else err}", file=sys.stderr)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            print(f"  FAILED {path.name}: {str(err).strip().splitlines()[-1] if str(err).strip() else err}; "
+                  f"the committed notebook is left as it was", file=sys.stderr)
             failed += 1
             continue
         for cell in nb.cells:
