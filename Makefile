@@ -82,7 +82,7 @@ bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 lock: | $(UV)
-	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 \
+	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --universal \
 	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
 	PYTHONPATH=src $(PYTHON) -m lifecycle_lab.envfile > environment.yml
 
