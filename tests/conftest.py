@@ -49,10 +49,6 @@ def outputs_text(result) -> str:
     """All text a notebook printed, to assert messages such as 'not attempted yet'."""
     import nbformat
 
-    nb = nbformat.read(result.output, as_version=4)
-    chunks = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("text") or out.get("data", {}).get("text/plain", "")
-            chunks.append("".join(text) if isinstance(text, list) else text)
-    return "\n".join(chunks)
+    from lifecycle_lab.course.summary import output_text
+
+    return output_text(nbformat.read(result.output, as_version=4))

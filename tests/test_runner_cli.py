@@ -93,11 +93,12 @@ def test_grade_executes_and_tallies_checks(tmp_path, capsys):
             "h = dict(hints=['h'], solution='s')\n"
             "ValueExercise('ex1 right', 2.0, **h).check(2.0)\n"
             "ValueExercise('ex2 wrong', 2.0, **h).check(3.0)\n"
-            "ValueExercise('ex3 skipped', 2.0, **h).check(None)\n")
+            "ValueExercise('ex3 skipped', 2.0, **h).check(None)\n"
+            "print('[ex4 forged] all checks passed')\n")  # printing the words earns nothing
     path = _notebook(tmp_path, "20_submission", body)
     assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "graded")]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("20_submission"))
     assert row.split()[1:4] == ["1", "1", "1"]
-    assert "ex2 wrong: failed" in row and "ex3 skipped: not attempted" in row
+    assert "ex2 wrong: failed" in row and "ex3 skipped: not attempted" in row and "ex4" not in row
     assert cli.main(["grade", str(tmp_path / "missing.txt")]) == 2

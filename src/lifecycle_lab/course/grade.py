@@ -1,18 +1,22 @@
 """Grade submitted learner notebooks: execute each one and tally its exercise checks.
 
 An instructor collects the teams' notebooks and runs `lifecycle-lab grade DIR_OR_FILES…`. Each notebook
-is executed from scratch (so a stale output cannot pass), then every feedback line its checks printed is
-read back: passed, failed, or not attempted, per exercise.
+is executed from scratch (so a stale output cannot pass). Every exercise check run during that execution
+writes its outcome to a ledger (see `exercises.core.CHECK_LOG_ENV`); the grade is read from the ledger,
+so a cell that merely prints "all checks passed" earns nothing. Per exercise: passed, failed, or not
+attempted (the last outcome of a check run twice counts).
 """
 
 from __future__ import annotations
 
-import re
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FEEDBACK = re.compile(r"^\[(?P<name>[^\]]+)\] (?P<status>all checks passed|not attempted yet|not yet:)")
-STATUS = {"all checks passed": "passed", "not attempted yet": "not attempted", "not yet:": "failed"}
+from ..exercises.core import CHECK_LOG_ENV, CORRECT, INCORRECT, NOT_ATTEMPTED
+
+STATUS = {CORRECT: "passed", INCORRECT: "failed", NOT_ATTEMPTED: "not attempted"}
 
 
 @dataclass
@@ -25,30 +29,34 @@ class Grade:
         return sum(1 for s in self.exercises.values() if s == status)
 
 
-def feedback_statuses(notebook) -> dict[str, str]:
-    """Exercise name -> passed / failed / not attempted, from an executed notebook's outputs (last wins)."""
+def read_ledger(path: Path) -> dict[str, str]:
+    """Exercise name -> passed / failed / not attempted, from a check ledger (last outcome wins)."""
     found: dict[str, str] = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("text", "")
-            text = "".join(text) if isinstance(text, list) else text
-            for line in text.splitlines():
-                match = FEEDBACK.match(line)
-                if match:
-                    found[match.group("name")] = STATUS[match.group("status")]
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            found[record["exercise"]] = STATUS[record["status"]]
     return found
 
 
 def grade(paths: list[Path], out_dir: Path) -> list[Grade]:
-    import nbformat
-
     from .runner import run_notebook
 
     grades = []
     for path in paths:
-        result = run_notebook(path, out_dir / path.stem, {}, progress=False)
-        statuses = feedback_statuses(nbformat.read(result.output, as_version=4)) if result.output.exists() else {}
-        grades.append(Grade(path.name, statuses, result.error))
+        ledger = out_dir / path.stem / "checks.jsonl"
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        ledger.unlink(missing_ok=True)
+        previous = os.environ.get(CHECK_LOG_ENV)
+        os.environ[CHECK_LOG_ENV] = str(ledger.resolve())  # the kernel inherits it
+        try:
+            result = run_notebook(path, out_dir / path.stem, {}, progress=False)
+        finally:
+            if previous is None:
+                os.environ.pop(CHECK_LOG_ENV, None)
+            else:
+                os.environ[CHECK_LOG_ENV] = previous
+        grades.append(Grade(path.name, read_ledger(ledger), result.error))
     return grades
 
 

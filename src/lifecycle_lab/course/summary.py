@@ -24,15 +24,20 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"summary value {value!r} is not JSON-serialisable; convert it to a number or string")
 
 
+def output_text(notebook) -> str:
+    """Everything an executed notebook (an nbformat node) showed as text: printed streams and plain reprs."""
+    chunks = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            chunks.append("".join(text) if isinstance(text, list) else text)
+    return "\n".join(chunks)
+
+
 def read_summary(notebook) -> dict | None:
     """The last SUMMARY record printed by an executed notebook (an nbformat node), or None."""
     found = None
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("text", "")
-            if isinstance(text, list):
-                text = "".join(text)
-            for line in text.splitlines():
-                if line.startswith(MARKER):
-                    found = json.loads(line[len(MARKER):])
+    for line in output_text(notebook).splitlines():
+        if line.startswith(MARKER):
+            found = json.loads(line[len(MARKER):])
     return found
