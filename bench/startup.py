@@ -4,15 +4,18 @@ Measures (median of repeats, wall-clock seconds on this machine):
 - `python -c "import lifecycle_lab"` against bare `python -c pass` (the package's own import cost);
 - an empty notebook executed with papermill from a running process (kernel start + papermill overhead);
 - the import cost of each heavy library inside a fresh interpreter;
-- optionally (`--course`) the whole `lifecycle-lab run --all`, and its per-notebook seconds.
+- pytest's own start-up with the project's plugins (collecting the suite, running nothing);
+- optionally (`--course`) the whole `lifecycle-lab run --all`, and its per-notebook seconds;
+- optionally (`--tests`) the three stages of `tests/run.sh` (what `make test` runs), each timed alone.
 
-    .venv/bin/python bench/startup.py [--course]
+    .venv/bin/python bench/startup.py [--course] [--tests]
 
-Results are recorded by hand in bench/RESULTS-foundation.md with the machine described.
+Results are recorded in bench/RESULTS-foundation.md with the machine described.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -62,11 +65,30 @@ def main() -> None:
                 "mlflow", "evidently", "fastapi", "sqlalchemy"]:
         cost = timed([PY, "-c", f"import {lib}"], repeats=3) - bare
         print(f"import {lib:24} {cost:6.3f} s")
+    collect = timed([PY, "-m", "pytest", "-q", "--collect-only", "tests"], repeats=3)
+    print(f"pytest start-up (collect only) {collect:6.3f} s")
     if "--course" in sys.argv:
         start = time.perf_counter()
         subprocess.run([PY, "-m", "lifecycle_lab", "run", "--all", "--no-progress", "--out",
                         str(ROOT / "build" / "bench-course")], check=True)
         print(f"lifecycle-lab run --all        {time.perf_counter() - start:6.1f} s")
+    if "--tests" in sys.argv:
+        env = dict(os.environ, LIFECYCLE_LAB_OFFLINE="1", MPLBACKEND="Agg")
+        stages = {
+            "1/3 learner --check": [PY, "-m", "lifecycle_lab", "learner", "--check"],
+            "2/3 pytest tests": [PY, "-m", "pytest", "-q", "tests"],
+            "3/3 nbval solutions": [PY, "-m", "pytest", "-q", "--nbval", "solutions/",
+                                    "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"],
+        }
+        total = 0.0
+        for name, cmd in stages.items():
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+            total += seconds
+            tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+            print(f"test stage {name:20} {seconds:6.1f} s  {tail}")
+        print(f"test run (three stages)        {total:6.1f} s")
 
 
 if __name__ == "__main__":
