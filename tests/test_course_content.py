@@ -99,7 +99,7 @@ def test_every_referenced_notebook_exists_or_is_planned_in_the_syllabus():
 
 
 def test_section_links_resolve_in_the_notebooks_that_exist():
-    """A chapter's `notebook.ipynb#word` must match a heading of that notebook when the notebook exists."""
+    """A chapter's `notebook.ipynb#words` must name exactly one heading of that notebook when it exists."""
     from lifecycle_lab.course.site import SiteResult, rewrite_links
 
     available = {p.stem: p for p in paths.SOLUTIONS.glob("[0-9][0-9]_*.ipynb")}
@@ -108,6 +108,107 @@ def test_section_links_resolve_in_the_notebooks_that_exist():
         rewrite_links(page.read_text(), available, result, str(page.relative_to(COURSE)))
     assert not result.unresolved_sections, ("section links matching no heading (rename the #word in the "
                                             f"chapter or the notebook heading): {result.unresolved_sections}")
+    assert not result.ambiguous_sections, ("section links whose words fit several headings (use words only "
+                                           f"the intended heading has): {result.ambiguous_sections}")
+
+
+# Where each chapter link is meant to land: (notebook, #words) -> words the landed heading must contain.
+# Written from the link labels, not from the resolver, so a link that drifts to another section (after a
+# notebook heading is renamed) fails here even though it still resolves.
+NB00, NB01 = "00_start_here", "01_beginner_ticket_classifier"
+NB02, NB03 = "02_intermediate_graduation_gate", "03_advanced_governance_sunset"
+EXPECTED_SECTIONS = {
+    (NB00, "confusion-matrix"): "confusion matrix",
+    (NB00, "roc-auc"): "ROC-AUC",
+    (NB00, "moving-the-threshold"): "precision / recall trade-off",
+    (NB01, "framing"): "Problem framing",
+    (NB01, "data"): "Data",
+    (NB01, "baseline"): "Baselines",
+    (NB01, "evaluation"): "Evaluation",
+    (NB01, "mlflow|registry"): "registry",
+    (NB01, "batch"): "batch",
+    (NB01, "rest-api"): "REST API",
+    (NB01, "shipping"): "container",
+    (NB01, "monitoring"): "monitoring dashboard",
+    (NB02, "criteria"): "Graduation criteria",
+    (NB02, "offline"): "Offline evaluation",
+    (NB02, "experiment-design"): "Experiment design",
+    (NB02, "online-test"): "online test",
+    (NB02, "canary|rollout|shadow"): "Rollout",
+    (NB02, "drift"): "Drift",
+    (NB02, "segment|fairlearn|ethical|fairness"): "segments",
+    (NB03, "outcomes-analysis"): "Outcomes analysis",
+    (NB03, "risk"): "risk assessment",
+    (NB03, "ai-act"): "EU AI Act",
+    (NB03, "explainability"): "Explainability",
+    (NB03, "fairness"): "Fairness",
+    (NB03, "model-card"): "Model card",
+    (NB03, "business-case"): "business case",
+    (NB03, "migration"): "Migration",
+    (NB03, "incident"): "Incident report",
+    (NB03, "governance-framework"): "governance framework",
+    (NB03, "governance-framework|platform"): "governance framework",
+}
+
+
+def test_section_links_land_on_the_intended_heading():
+    from lifecycle_lab.course.site import LINK_RE, notebook_headings, resolve_section, slugify
+
+    available = {p.stem: p for p in paths.SOLUTIONS.glob("[0-9][0-9]_*.ipynb")}
+    checked, wrong = 0, []
+    for page in sorted(COURSE.rglob("*.md")):
+        for m in LINK_RE.finditer(page.read_text()):
+            stem, word = m.group(3), m.group(4)
+            if not word:
+                continue
+            assert (stem, word) in EXPECTED_SECTIONS, (
+                f"{page.name}: link {stem}#{word} is new; add where it should land to EXPECTED_SECTIONS")
+            if stem not in available:
+                continue
+            headings = notebook_headings(available[stem])
+            slug = resolve_section(headings, word)
+            landed = next((text for level, text in headings if level >= 2 and slugify(text) == slug), None)
+            expected = EXPECTED_SECTIONS[(stem, word)]
+            if landed is None or expected.lower() not in landed.lower():
+                wrong.append(f"{page.name}: [{m.group(1)}] {stem}#{word} lands on {landed!r}, "
+                             f"expected a heading with {expected!r}")
+            checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 20 or len(available) < 4, f"only {checked} section links checked"
+
+
+def _table_cells(line: str) -> int:
+    """Cells in a markdown table row, split as GitHub-flavoured markdown does: on every unescaped `|`,
+    including one inside `$...$` maths or a code span (write \\lvert / \\| there instead)."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return len(re.split(r"(?<!\\)\|", body))
+
+
+def test_every_table_row_has_as_many_cells_as_its_header():
+    """A row with an extra `|` (e.g. |x| in a formula) loses the rest of its text on the site."""
+    bad, tables = [], 0
+    for page in sorted(COURSE.rglob("*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        in_fence = False
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+            is_delimiter = re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", line)
+            if in_fence or i == 0 or not is_delimiter:
+                continue
+            tables += 1
+            width = _table_cells(lines[i - 1])
+            assert _table_cells(line) == width, f"{page.name}:{i + 1}: delimiter row does not match the header"
+            for j in range(i + 1, len(lines)):
+                if not lines[j].lstrip().startswith("|"):
+                    break
+                if _table_cells(lines[j]) != width:
+                    bad.append(f"{page.name}:{j + 1}: {_table_cells(lines[j])} cells, header has {width}: "
+                               f"{lines[j][:70]}")
+    assert tables >= 20, f"only {tables} tables found; is the parser broken?"
+    assert not bad, "\n".join(bad)
 
 
 def _syllabus_rows() -> list[list[str]]:

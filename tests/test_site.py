@@ -71,14 +71,17 @@ def test_build_leaves_course_and_solutions_untouched(site):
     assert not (paths.COURSE / "_build").exists(), "a build wrote into course/_build"
 
 
-def test_no_page_loads_anything_from_the_web(site):
-    loaders = re.compile(r"""<(?:script|img|iframe|source)\b[^>]*\bsrc=["'](https?:)?//|"""
+WEB_LOADERS = re.compile(r"""<(?:script|img|iframe|source)\b[^>]*\bsrc=["'](https?:)?//|"""
                          r"""<link\b[^>]*\bhref=["'](https?:)?//""", re.I)
-    offenders = []
-    for page in site.html.rglob("*.html"):
-        text = page.read_text(encoding="utf-8", errors="replace")
-        if loaders.search(text):
-            offenders.append(str(page.relative_to(site.html)))
+
+
+def _pages_loading_from_the_web(html: Path) -> list[str]:
+    return [str(page.relative_to(html)) for page in html.rglob("*.html")
+            if WEB_LOADERS.search(page.read_text(encoding="utf-8", errors="replace"))]
+
+
+def test_no_page_loads_anything_from_the_web(site):
+    offenders = _pages_loading_from_the_web(site.html)
     assert not offenders, f"pages that would fetch from the network: {offenders}"
 
 
@@ -102,6 +105,36 @@ def test_section_links_resolve_to_headings(tmp_path):
     assert resolve_section(heads, "no-such-words") is None
     assert resolve_section(heads, "nothing|environment") == slugify("1. Is this the environment?")
     assert resolve_section(heads, "nothing|else") is None
+    assert resolve_section(heads, "start") is None, "the level-1 title is not a section"
+
+
+def test_section_words_survive_renumbering_and_ambiguity_is_reported(tmp_path):
+    """A link names a section by its words: the number may change, and words two headings share fail."""
+    from lifecycle_lab.course.site import SiteResult, resolve_section, rewrite_links, section_matches
+
+    heads = [(2, "2. Data"), (3, "Which inputs moved (data drift)?"), (2, "7. The business case: sunset?"),
+             (2, "8. Migration: shadow, canary, sunset"), (3, "The sunset plan"), (2, "9. Bias audit across segments")]
+    assert resolve_section(heads, "data") == "2-data"            # the number is not part of the name
+    assert resolve_section(heads, "5-data") is None              # a stale number does not match
+    assert resolve_section(heads, "migration") == "8-migration-shadow-canary-sunset"
+    assert resolve_section(heads, "sunset-plan") == "the-sunset-plan"
+    assert resolve_section(heads, "segment") == "9-bias-audit-across-segments"
+    assert resolve_section(heads, "act") is None                 # words match from their start only
+    assert section_matches(heads, "sunset") == ["7-the-business-case-sunset", "8-migration-shadow-canary-sunset",
+                                                "the-sunset-plan"]
+    assert resolve_section(heads, "sunset") is None
+    # in a chapter, the ambiguous link is reported and points at the notebook's top, not at a guess
+    nb = tmp_path / "03_x.ipynb"
+    nb.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": f"{'#' * level} {text}"}
+                                        for level, text in heads], "metadata": {}, "nbformat": 4,
+                              "nbformat_minor": 5}))
+    result = SiteResult(html=tmp_path, notebooks=[])
+    out = rewrite_links("[plan](../solutions/03_x.ipynb#sunset) and [data](../solutions/03_x.ipynb#data)",
+                        {"03_x": nb}, result, "chapters/y.md")
+    assert out.startswith("[plan](../solutions/03_x.ipynb) and {ref}`data <nb-03-x-2-data>`"), out
+    assert result.ambiguous_sections == ["chapters/y.md: 03_x#sunset fits 7-the-business-case-sunset, "
+                                         "8-migration-shadow-canary-sunset, the-sunset-plan"]
+    assert result.unresolved_sections == []
 
 
 # -- the browser ----------------------------------------------------------------------------------------
@@ -261,6 +294,26 @@ def test_build_without_any_notebook_still_works(tmp_path):
     page = (result.html / "chapters" / "03_training_evaluation.html").read_text(encoding="utf-8")
     assert "not yet available" in page and "solutions/" not in page
     assert not (result.html / "solutions").exists()
+
+
+def test_build_without_mathjax_succeeds_and_loads_nothing_from_the_web(tmp_path, monkeypatch):
+    """A laptop without Debian's libjs-mathjax still builds the site; formulas stay TeX, nothing is fetched."""
+    from lifecycle_lab.course.site import NO_MATHJAX, build_site, find_mathjax
+
+    monkeypatch.setenv("LIFECYCLE_LAB_MATHJAX", "none")
+    assert find_mathjax() is None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = build_site(tmp_path / "site", solutions=empty, notebooks=empty)
+    assert result.mathjax == ""
+    assert not (result.html / "_static" / "mathjax").exists(), "no MathJax may be copied when told none"
+    assert (result.html / "_static" / NO_MATHJAX).is_file()
+    page = (result.html / "chapters" / "03_training_evaluation.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script\b[^>]*\bsrc=[\"']([^\"']+)", page)
+    assert any(src.endswith(NO_MATHJAX) for src in scripts), scripts
+    assert not [src for src in scripts if re.match(r"(https?:)?//", src)], scripts
+    assert r"\frac{TP}{TP + FP}" in page, "the formulas should still be on the page, as TeX source"
+    assert not _pages_loading_from_the_web(result.html)
 
 
 def test_bad_quiz_fails_the_build_with_a_clear_message(tmp_path, capsys):

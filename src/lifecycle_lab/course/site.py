@@ -3,9 +3,11 @@
 The book source is staged in <out>/source so that course/ and solutions/ are never written to: the
 chapters are copied, the solution notebooks that exist are copied in with their stored outputs (they are
 not re-executed), the learner copies are attached as downloads, and links from chapters to notebooks are
-resolved here. A link `solutions/NN_name.ipynb#word` points at the first heading of that notebook that
-contains `word`, so chapters keep working while the notebooks' headings change; a link to a notebook that
-does not exist yet becomes plain text marked "not yet available" instead of a broken link.
+resolved here. A link `solutions/NN_name.ipynb#words` names a section by stable words of its heading
+rather than by its number, so chapters keep working while the notebooks' sections are renumbered; a link
+whose words fit several headings is reported as ambiguous instead of landing on the first one (see
+`section_matches`). A link to a notebook that does not exist yet becomes plain text marked "not yet
+available" instead of a broken link.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class SiteResult:
     notebooks: list[str]
     missing_links: list[str] = field(default_factory=list)
     unresolved_sections: list[str] = field(default_factory=list)
+    ambiguous_sections: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     mathjax: str = ""
 
@@ -60,36 +63,49 @@ def notebook_headings(path: Path) -> list[tuple[int, str]]:
 
 
 def slugify(text: str) -> str:
-    """The anchor MyST gives a heading (myst_heading_anchors), so links match the rendered ids."""
+    """A heading's slug, by MyST's own slug function: the stable name the section labels are built from."""
     from myst_parser.mdit_to_docutils.base import default_slugify
 
     return default_slugify(text)
 
 
-def resolve_section(headings: list[tuple[int, str]], word: str) -> str | None:
-    """The anchor of the first level-2+ heading containing `word` (a slug matches exactly first).
+NUMBER_PREFIX = re.compile(r"^\d+-")
 
-    `word` may list alternatives separated by `|` (`segment|fairlearn`), tried in order, so a chapter link
-    survives a notebook author's choice between two natural headings.
+
+def section_matches(headings: list[tuple[int, str]], word: str) -> list[str]:
+    """The slugs of the level-2+ headings that `word` names, by the first rule that finds any.
+
+    The rules, strictest first: (1) the slug itself (`7-the-rest-api`); (2) the slug without its number
+    (`data` for "2. Data", so a renumbered section still matches); (3) a slug without its number that
+    starts with `word` (`migration` for "8. Migration: shadow, canary..."); (4) a slug containing `word`
+    at the start of one of its words (`rest-api`, `segment` for "Bias audit across segments").
+    More than one slug in the returned list means `word` is ambiguous. `word` may list alternatives
+    separated by `|` (`segment|fairlearn`); the first alternative that matches anything decides, so a
+    chapter link survives a notebook author's choice between two natural headings.
     """
-    if "|" in word:
-        for alternative in word.split("|"):
-            found = resolve_section(headings, alternative)
+    for alternative in word.split("|"):
+        needle = slugify(alternative.strip())
+        if not needle:
+            continue
+        slugs = list(dict.fromkeys(slugify(text) for level, text in headings if level >= 2))
+        bare = {slug: NUMBER_PREFIX.sub("", slug) for slug in slugs}
+        rules = [
+            lambda slug: slug == needle,
+            lambda slug: bare[slug] == needle,
+            lambda slug: bare[slug].startswith(needle),
+            lambda slug: re.search(rf"(?:^|-){re.escape(needle)}", slug) is not None,
+        ]
+        for rule in rules:
+            found = [slug for slug in slugs if rule(slug)]
             if found:
                 return found
-        return None
-    word = word.strip().lower()
-    if not word:
-        return None
-    slugs = [(level, text, slugify(text)) for level, text in headings if level >= 2]
-    for _, _, slug in slugs:
-        if slug == word:
-            return slug
-    needle = word.replace("-", " ")
-    for _, text, slug in slugs:
-        if needle in text.lower() or word in slug:
-            return slug
-    return None
+    return []
+
+
+def resolve_section(headings: list[tuple[int, str]], word: str) -> str | None:
+    """The slug of the one heading `word` names (see `section_matches`); None when none or several do."""
+    found = section_matches(headings, word)
+    return found[0] if len(found) == 1 else None
 
 
 def rewrite_links(text: str, available: dict[str, Path], result: SiteResult, page: str) -> str:
@@ -104,11 +120,14 @@ def rewrite_links(text: str, available: dict[str, Path], result: SiteResult, pag
         if not word:
             return m.group(0)
         headings = cache.setdefault(stem, notebook_headings(available[stem]))
-        slug = resolve_section(headings, word)
-        if slug is None:
-            result.unresolved_sections.append(f"{page}: {stem}#{word}")
+        found = section_matches(headings, word)
+        if len(found) != 1:  # no heading, or several: point at the notebook's top rather than guess
+            if found:
+                result.ambiguous_sections.append(f"{page}: {stem}#{word} fits {', '.join(found)}")
+            else:
+                result.unresolved_sections.append(f"{page}: {stem}#{word}")
             return f"[{label}]({up}solutions/{stem}.ipynb)"
-        return f"{{ref}}`{label} <{section_label(stem, slug)}>`"
+        return f"{{ref}}`{label} <{section_label(stem, found[0])}>`"
 
     return LINK_RE.sub(replace, text)
 
@@ -226,10 +245,16 @@ def stage(out: Path, course: Path, solutions: Path, notebooks: Path, result: Sit
 
 
 def find_mathjax() -> Path | None:
-    """A local MathJax 2 (Debian's libjs-mathjax), so formulas are typeset without any network."""
+    """A local MathJax 2 (Debian's libjs-mathjax), so formulas are typeset without any network.
+
+    LIFECYCLE_LAB_MATHJAX names another MathJax 2 folder to try first, or `none` to build without one.
+    """
     import os
 
-    candidates = [Path(os.environ["LIFECYCLE_LAB_MATHJAX"])] if os.environ.get("LIFECYCLE_LAB_MATHJAX") else []
+    chosen = os.environ.get("LIFECYCLE_LAB_MATHJAX", "").strip()
+    if chosen.lower() == "none":  # build as a machine without MathJax would (formulas stay TeX source)
+        return None
+    candidates = [Path(chosen)] if chosen else []
     for folder in candidates + MATHJAX_DIRS:
         if (folder / "MathJax.js").is_file():
             return folder

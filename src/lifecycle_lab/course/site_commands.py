@@ -40,6 +40,8 @@ def cmd_site(args) -> int:
               f"{', '.join(stems)}")
     for item in result.unresolved_sections:
         print(f"note: no heading matches section link {item}; it points at the notebook's top")
+    for item in result.ambiguous_sections:
+        print(f"note: section link {item}; use words only one heading has (it points at the notebook's top)")
     if not result.mathjax:
         print("note: no local MathJax found (Debian package libjs-mathjax); formulas are shown as TeX source")
     if result.warnings:
