@@ -56,6 +56,16 @@ CONCEPTS = [
     "Weights & Biases", "SageMaker", "Vertex AI", "Great Expectations", "Delta Lake", "Kafka", "Redis",
     "BentoML", "TorchServe", "TensorFlow Serving", "Google's Responsible AI", "model risk management",
     "governance council", "playbook", "stage gate", "build-vs-buy", "model quality SLA",
+    "feature engineering", "supervised", "unsupervised", "leakage", "Azure Machine Learning", "serverless",
+    "collaborative filtering", "pickle", "time travel", "mentor", "ethical AI review board", "event-driven",
+    "microservice", "dev, staging and production", "Great Expectations", "Slack",
+]
+# Terms the chapters use that a learner should be able to look up.
+GLOSSARY_TERMS = [
+    "Kolmogorov-Smirnov test", "Peeking", "Sequential test", "Net present value (NPV)",
+    "Total cost of ownership (TCO)", "Expected cost", "Cost-optimal threshold", "Feedback loop", "Delayed label",
+    "Weak label", "LIME", "Model inventory", "Effective challenge", "Batch prediction", "Online prediction",
+    "p99 latency", "Feature engineering", "Supervised learning", "Leakage", "Population Stability Index (PSI)",
 ]
 
 
@@ -263,10 +273,14 @@ def test_quick_checks_mistakes_cram_sheet_glossary():
         assert term in cram, term
     glossary = (COURSE / "glossary.md").read_text()
     assert glossary.count("\n  ") >= 40
+    terms = re.findall(r"^(\S[^\n]*)\n  \S", glossary.split("```{glossary}", 1)[1], re.M)
+    missing = [t for t in GLOSSARY_TERMS if t not in terms]
+    assert not missing, f"glossary terms missing: {missing}"
+    assert terms == sorted(terms, key=str.lower), "keep the glossary in alphabetical order"
 
 
 def test_every_concept_is_covered_somewhere():
-    text = _all_text().lower()
+    text = " ".join(_all_text().lower().split())  # a phrase may wrap across lines
     missing = [c for c in CONCEPTS if c.lower() not in text]
     assert not missing, f"concepts not covered in course/: {missing}"
 
@@ -284,6 +298,40 @@ def test_instructor_guide_has_agendas_team_seeds_and_stumbling_points():
     assert 'lifecycle-lab run --all --seed 7 --out teams/7' in guide
     for nb in ("00 · start here", "01 · ticket classifier", "02 · graduation gate", "03 · governance and sunset"):
         assert f"**{nb}**" in guide, nb
+    one_day = guide.split("## One-day workshop", 1)[1].split("\n## ", 1)[0]
+    governance_slot = r"\|[^|\n]*[Gg]overnance[^|\n]*\|[^\n]*chapters 7-8"
+    assert re.search(governance_slot, one_day), "the one-day agenda needs a governance and sunset slot"
+    three_days = guide.split("## Three-day workshop", 1)[1].split("\n## ", 1)[0]
+    assert len(re.findall(r"^\| \d\d:\d\d-\d\d:\d\d \|", three_days, re.M)) >= 24, "three-day agenda needs times"
+    assert "lifecycle-lab grade submissions/" in guide and "hands in" in guide
+
+
+def _numbered_sections(stem: str) -> set[int]:
+    from lifecycle_lab.course.site import notebook_headings
+
+    return {int(m.group(1)) for level, text in notebook_headings(paths.SOLUTIONS / f"{stem}.ipynb")
+            if level == 2 and (m := re.match(r"(\d+)\.", text))}
+
+
+def test_instructor_guide_names_sections_and_quizzes_that_exist():
+    """"notebook 01, sections 6-8" must still be sections of notebook 01; quiz `x` must be a quiz."""
+    guide = (COURSE / "instructor_guide.md").read_text()
+    stems = {p.stem[:2]: p.stem for p in paths.SOLUTIONS.glob("[0-9][0-9]_*.ipynb")}
+    refs = re.findall(r"notebook (\d\d), sections? (\d+(?:(?:-|, | and )\d+)*)", guide)
+    assert len(refs) >= 10
+    for nb, spec in refs:
+        if nb not in stems:
+            continue
+        wanted = set()
+        for part in re.split(r", | and ", spec):
+            low, _, high = part.partition("-")
+            wanted |= set(range(int(low), int(high or low) + 1))
+        missing = wanted - _numbered_sections(stems[nb])
+        assert not missing, f"the guide names notebook {nb} sections {sorted(missing)}, which it does not have"
+    names = {p.stem for p in (COURSE / "quizzes").glob("*.yml")}
+    quoted = re.findall(r"quiz(?:zes)? ((?:`[a-z]+`(?:, )?)+)", guide)
+    used = {n for group in quoted for n in re.findall(r"`([a-z]+)`", group)}
+    assert len(used) >= 6 and used <= names, sorted(used - names)
 
 
 def test_no_build_output_inside_course():

@@ -187,3 +187,29 @@ def test_cli_list_flags_an_invalid_quiz(tmp_path, monkeypatch, capsys):
     assert "good" in out and "bad" in out and "INVALID" in out and "non-empty list" in out
     assert main(["quiz", "bad"]) == 2
     assert "bad.yml: 'questions' must be a non-empty list" in capsys.readouterr().err
+
+
+def test_the_notebook_cells_shown_on_the_quizzes_page_work(capsys):
+    """The cells course/quizzes.md tells learners to paste into JupyterLab run, and their answers are right."""
+    import re
+
+    from lifecycle_lab import paths
+
+    page = (paths.COURSE / "quizzes.md").read_text(encoding="utf-8")
+    cells = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(cells) >= 3, "the page should show the load cell and answer cells"
+    namespace: dict = {}
+    for cell in cells:
+        exec(compile(cell, "quizzes.md", "exec"), namespace)
+    out = capsys.readouterr().out
+    quiz = namespace["quiz"]
+    assert out.startswith(f"Quiz: {quiz.title} ({len(quiz.questions)} questions)")
+    answered = re.findall(r"quiz\.answer\((\d+),", "".join(cells))
+    assert answered, "no answer cell on the page"
+    for qid in answered:
+        assert f"Q{qid}: correct." in out, f"the page's example answer to Q{qid} is wrong:\n{out}"
+    # the comment listing the quiz names must name every quiz there is
+    listed = re.search(r'load_quiz\("(\w+)"\)\s*# or: ([\w, ]+)', page)
+    assert listed, "the load cell should list the other quiz names"
+    names = {listed.group(1), *[n.strip() for n in listed.group(2).split(",")]}
+    assert names == set(quizmod.available())

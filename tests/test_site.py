@@ -113,7 +113,8 @@ def test_section_words_survive_renumbering_and_ambiguity_is_reported(tmp_path):
     from lifecycle_lab.course.site import SiteResult, resolve_section, rewrite_links, section_matches
 
     heads = [(2, "2. Data"), (3, "Which inputs moved (data drift)?"), (2, "7. The business case: sunset?"),
-             (2, "8. Migration: shadow, canary, sunset"), (3, "The sunset plan"), (2, "9. Bias audit across segments")]
+             (2, "8. Migration: shadow, canary, sunset"), (3, "The sunset plan"),
+             (2, "9. Bias audit across segments")]
     assert resolve_section(heads, "data") == "2-data"            # the number is not part of the name
     assert resolve_section(heads, "5-data") is None              # a stale number does not match
     assert resolve_section(heads, "migration") == "8-migration-shadow-canary-sunset"

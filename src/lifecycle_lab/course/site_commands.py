@@ -46,7 +46,8 @@ def cmd_site(args) -> int:
         print("note: no local MathJax found (Debian package libjs-mathjax); formulas are shown as TeX source")
     if result.warnings:
         print(f"{len(result.warnings)} Sphinx warnings, see {args.out}/warnings.txt")
-    print(f"serve it with: make serve-site  (or python -m http.server --directory {result.html} 8000)")
+    print(f"serve it with: make serve-site  "
+          f"(or python -m http.server --bind 127.0.0.1 --directory {result.html} 8000)")
     return 0
 
 
