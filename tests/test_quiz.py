@@ -208,6 +208,8 @@ def test_the_notebook_cells_shown_on_the_quizzes_page_work(capsys):
     assert answered, "no answer cell on the page"
     for qid in answered:
         assert f"Q{qid}: correct." in out, f"the page's example answer to Q{qid} is wrong:\n{out}"
+    for qid in re.findall(r"quiz\.hint\((\d+)\)", "".join(cells)):
+        assert f"[{quiz.name} Q{qid}] hint 1/" in out, f"no hint printed for Q{qid}:\n{out}"
     # the comment listing the quiz names must name every quiz there is
     listed = re.search(r'load_quiz\("(\w+)"\)\s*# or: ([\w, ]+)', page)
     assert listed, "the load cell should list the other quiz names"

@@ -84,7 +84,7 @@ class NumericExercise(ValueExercise):
         elif abs(number - want) > self.atol:
             direction = "too high" if number > want else "too low"
             problems.append(f"{number:g} is {direction} (off by {abs(number - want):.3g}); "
-                            f"try hint 1 or recompute step by step.")
+                            f"recompute it step by step.")
 
 
 def _number(value: Any) -> float | None:
@@ -179,6 +179,10 @@ class Quiz:
         print(f"Quiz: {self.title} ({len(self.questions)} questions)\n")
         for q in self.questions:
             print(q.text() + "\n")
+
+    def hint(self, qid: int, n: int = 1) -> None:
+        """Print hint n of question qid, for a learner stuck before answering (in a notebook)."""
+        self.question(qid).exercise.hint(n)
 
     def answer(self, qid: int, value: Any) -> bool:
         """Check one answer, print feedback and explanation; return True when it is right."""
