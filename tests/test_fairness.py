@@ -156,3 +156,69 @@ def test_parity_rejects_scores_and_single_group():
         fairness.parity_summary([0, 1], [0, 1], ["a", "a"])
     with pytest.raises(FairnessInputError, match="no positive labels"):
         fairness.parity_summary([0, 0, 1, 0], [0, 1, 1, 0], ["a", "a", "b", "b"])
+
+
+def test_reweighing_weights_by_hand_and_they_make_label_independent_of_group():
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0])
+    s = np.array(["a"] * 4 + ["b"] * 4)
+    w = fairness.reweighing_weights(y, s)
+    # P(g) = 1/2, P(y) = 1/2; P(a, 1) = 3/8 -> 2/3, P(a, 0) = 1/8 -> 2, P(b, 1) = 1/8 -> 2, P(b, 0) = 3/8 -> 2/3
+    assert w.tolist() == pytest.approx([2 / 3] * 3 + [2, 2] + [2 / 3] * 3)
+    yy, _, ss = _data(seed=4)
+    ww = fairness.reweighing_weights(yy, ss)
+    rates = [np.average(yy[ss == g], weights=ww[ss == g]) for g in "abc"]
+    assert rates == pytest.approx([yy.mean()] * 3)  # the weighted label rate no longer depends on the group
+    assert ww.sum() == pytest.approx(len(yy))
+
+
+def _proxy_world(seed=0, n=6000):
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["a", "b"], n)
+    y = rng.binomial(1, np.where(g == "a", 0.35, 0.1))
+    proxy = (g == "a") + rng.normal(0, 0.7, n)  # carries the group, and through it the base rate
+    signal = y + rng.normal(0, 1.0, n)
+    return pd.DataFrame({"proxy": proxy, "signal": signal}), y, g
+
+
+def test_reweighing_shrinks_the_gap_without_the_attribute_at_decision_time():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, g = _proxy_world()
+    plain = LogisticRegression().fit(X, y)
+    fair = LogisticRegression().fit(X, y, sample_weight=fairness.reweighing_weights(y, g))
+    thr = 0.25
+    before = fairness.parity_summary(y, plain.predict_proba(X)[:, 1] >= thr, g)
+    after = fairness.parity_summary(y, fair.predict_proba(X)[:, 1] >= thr, g)
+    assert after["demographic_parity_difference"] < 0.6 * before["demographic_parity_difference"]
+    assert abs(fair.coef_[0][0]) < abs(plain.coef_[0][0])  # it leans less on the proxy
+
+
+def test_threshold_optimizer_equalises_odds_and_compare_mitigations_table():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, g = _proxy_world(seed=1)
+    Xt, yt, gt = _proxy_world(seed=2)
+    model = LogisticRegression().fit(X, y)
+    plain = (model.predict_proba(Xt)[:, 1] >= 0.25).astype(int)
+    to = fairness.threshold_optimizer_flags(model, X, y, g, Xt, gt, seed=0)
+    assert fairness.parity_summary(yt, to, gt)["equalized_odds_difference"] < \
+        fairness.parity_summary(yt, plain, gt)["equalized_odds_difference"]
+
+    def cost(y_true, flag):
+        y_true, flag = np.asarray(y_true), np.asarray(flag)
+        return (((flag == 1) & (y_true == 0)).sum() * 10 + ((flag == 0) & (y_true == 1)).sum() * 100) / len(y_true)
+
+    table = fairness.compare_mitigations(yt, {"plain": plain, "threshold optimizer": to}, gt, cost=cost, favourable=0,
+                                         attribute_at_decision={"threshold optimizer": True}, n_boot=50, seed=0)
+    for name, flags in (("plain", plain), ("threshold optimizer", to)):
+        row, s = table.loc[name], fairness.parity_summary(yt, flags, gt)
+        assert row["dp_difference"] == pytest.approx(s["demographic_parity_difference"])
+        assert row["eo_ratio"] == pytest.approx(s["equalized_odds_ratio"])
+        assert row["fpr_difference"] == pytest.approx(s["false_positive_rate_difference"])
+        assert row["fpr_difference_lower"] <= row["fpr_difference"] <= row["fpr_difference_upper"]
+        assert row["cost_per_1k"] == pytest.approx(1000 * cost(yt, flags))
+        flagged = fairness.four_fifths_screen(flags, gt, favourable=0).flagged
+        assert row["four_fifths_flagged"] == (", ".join(flagged) or "none")
+    assert table["attribute_at_decision"].tolist() == [False, True]
+    with pytest.raises(FairnessInputError, match="no flags"):
+        fairness.compare_mitigations(yt, {}, gt)

@@ -299,3 +299,78 @@ def four_fifths_screen(y_pred, sensitive, *, favourable=1, threshold: float = 0.
     table["flagged"] = table["impact_ratio"] < threshold
     table.index.name = getattr(sensitive, "name", None) or "group"
     return FourFifthsScreen(table, [g for g in groups if table.loc[g, "flagged"]], threshold, favourable)
+
+
+def reweighing_weights(y_true, sensitive):
+    """Sample weights that make the label independent of the group in the training data (Kamiran & Calders 2012).
+
+    w(g, y) = P(g) P(y) / P(g, y): rows of a (group, label) cell that is rarer than independence predicts
+    weigh more. Why: a mitigation that uses the protected attribute only while *fitting*; the fitted model
+    takes no group input, so decisions do not depend on the attribute directly (unlike per-group
+    thresholds). Proxies can still carry it: audit the result.
+    """
+    import numpy as np
+    import pandas as pd
+
+    yt, _, s = _arrays(y_true, y_true, sensitive)
+    frame = pd.DataFrame({"g": s, "y": yt})
+    n = len(frame)
+    p_g = frame.groupby("g")["y"].transform("size") / n
+    p_y = frame.groupby("y")["g"].transform("size") / n
+    p_gy = frame.groupby(["g", "y"])["y"].transform("size") / n
+    return np.asarray(p_g * p_y / p_gy, dtype=float)
+
+
+def threshold_optimizer_flags(estimator, X_fit, y_fit, sensitive_fit, X, sensitive, *,
+                              constraints: str = "equalized_odds", seed: int = 0):
+    """Flags from fairlearn's ThresholdOptimizer on a fitted scoring model: per-group (randomised) thresholds.
+
+    Why it is shown and why it is rarely usable: it equalises the chosen rates exactly, but it needs the
+    protected attribute *at decision time* and randomises some decisions; for credit that is treating
+    applicants differently by age. Returns 0/1 flags for X.
+    """
+    import numpy as np
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    mitigator = ThresholdOptimizer(estimator=estimator, constraints=constraints, objective="balanced_accuracy_score",
+                                   prefit=True, predict_method="predict_proba")
+    mitigator.fit(X_fit, y_fit, sensitive_features=sensitive_fit)
+    return np.asarray(mitigator.predict(X, sensitive_features=sensitive, random_state=seed)).astype(int)
+
+
+def compare_mitigations(y_true, flags: Mapping[str, Any], sensitive, *, cost: Callable | None = None,
+                        favourable=1, attribute_at_decision: Mapping[str, bool] | None = None,
+                        n_boot: int = 200, seed: int = 0) -> "pd.DataFrame":
+    """One row per way of deciding (before and after each mitigation): parity, the four-fifths screen, the
+    false-positive-rate gap with its bootstrap interval, and the cost.
+
+    Why one table: a mitigation is judged on all of it at once: does the gap close beyond noise, does the
+    screen still flag a group, what does it cost, and does it need the protected attribute when deciding
+    (`attribute_at_decision`, by name). `cost(y, flags)` returns the expected cost per decision; the
+    table shows it per 1,000 decisions. `favourable` is the outcome that benefits the person (0 = not
+    flagged / approved when a flag is adverse).
+    """
+    import pandas as pd
+
+    if not flags:
+        raise FairnessInputError("no flags to compare: give {name: 0/1 decisions}")
+    rows = {}
+    for name, flag in flags.items():
+        s = parity_summary(y_true, flag, sensitive)
+        ci = bootstrap_ci("false_positive_rate", y_true, flag, sensitive, n_boot=n_boot, seed=seed)
+        screen = four_fifths_screen(flag, sensitive, favourable=favourable)
+        row = {"dp_difference": s["demographic_parity_difference"], "dp_ratio": s["demographic_parity_ratio"],
+               "eo_difference": s["equalized_odds_difference"], "eo_ratio": s["equalized_odds_ratio"],
+               "fpr_difference": float(ci.loc["difference", "estimate"]),
+               "fpr_difference_lower": float(ci.loc["difference", "lower"]),
+               "fpr_difference_upper": float(ci.loc["difference", "upper"]),
+               "four_fifths_flagged": ", ".join(map(str, screen.flagged)) or "none"}
+        if cost is not None:
+            row["cost_per_1k"] = 1000 * float(cost(y_true, flag))
+        if attribute_at_decision is not None:
+            row["attribute_at_decision"] = bool(attribute_at_decision.get(name, False))
+        rows[name] = row
+    out = pd.DataFrame(rows).T
+    numeric = [c for c in out.columns if c not in ("four_fifths_flagged", "attribute_at_decision")]
+    out[numeric] = out[numeric].astype(float)
+    return out
