@@ -132,8 +132,80 @@ def test_bad_rows_are_named_with_their_number_and_reason(tmp_path):
     with pytest.raises(csvload.SchemaError) as err:
         csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
     message = str(err.value)
-    assert "3 row(s)" in message and "row 3: text is empty" in message
-    assert "row 7: label 'Sales' is not one of" in message and "row 9: ticket_id" in message
+    assert "3 row(s)" in message and "data row 3 (line 4): text is empty" in message
+    assert "data row 7 (line 8): label 'Sales' is not one of" in message and "data row 9 (line 10): ticket_id" in message
+
+
+def test_the_line_number_follows_texts_that_span_lines(tmp_path):
+    frame = tickets.generate(seed=1, n_tickets=6)
+    frame.loc[1, "text"] = "first line\nsecond line\nthird line"  # quoted in the CSV: 3 lines for one row
+    frame.loc[4, "label"] = "Sales"
+    path = _write(tmp_path, frame)
+    lines = path.read_text().splitlines()
+    assert lines[7].startswith(frame.loc[4, "ticket_id"])  # oracle: the file itself, line 8
+    with pytest.raises(csvload.SchemaError, match=r"data row 5 \(line 8\): label 'Sales'"):
+        csvload.load_csv(path, csvload.ticket_schema())
+    with pytest.raises(csvload.SchemaError, match=r"data row 5: label"):  # a frame has no lines
+        csvload.validate(frame, csvload.ticket_schema())
+
+
+@pytest.mark.parametrize("value, ok", [("2026-01-05T09:30:00", True), ("2026-01-05", True), (" 2026-01-05 09:30 ", True),
+                                       ("2026-01-05T09:30:00+01:00", True), ("now", False), ("today", False),
+                                       ("last tuesday", False), ("2026-13-01", False), ("5 Jan 2026", False)])
+def test_timestamps_are_iso_8601_only(value, ok):
+    from datetime import datetime
+
+    column = csvload.ticket_schema().column("created_at")
+    assert (csvload.check_value(column, value) is None) == ok
+    assert csvload.check_value(column, datetime(2026, 1, 5)) is None
+
+
+@pytest.mark.parametrize("name", ["text", "ticket_id"])
+def test_a_lone_surrogate_is_not_text(name):
+    column = csvload.ticket_schema().column(name)
+    problem = csvload.check_value(column, "ok \ud800")
+    assert problem == f"{name} is not valid Unicode text: it holds a lone surrogate at character 4 (send UTF-8 text)"
+    assert csvload.check_value(column, "ok \U0001f525 \u202e") is None  # a real emoji and a control char are text
+
+
+def test_own_csv_without_created_at_loads(tmp_path):
+    frame = tickets.generate(seed=2, n_tickets=30).drop(columns=["created_at"])
+    loaded = csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
+    assert list(loaded.columns) == ["ticket_id", "text", "label"] and len(loaded) == 30
+
+
+def test_nightly_batches_carry_the_stated_faults():
+    nights = tickets.nightly_batches(42, n_nights=5, size_range=(250, 350), short_night=4)
+    again = tickets.nightly_batches(42, n_nights=5, size_range=(250, 350), short_night=4)
+    assert [n.name for n in nights] == [f"night_{i}.csv" for i in range(1, 6)]
+    for a, b in zip(nights, again):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+    schema = csvload.ticket_schema(labelled=False)
+    for i, night in enumerate(nights):  # oracle for the bad rows: the schema's own row check
+        reasons = [csvload.check_row(schema, row) for row in night.frame.to_dict("records")]
+        bad = [r for r in reasons if r]
+        if i == 2:
+            assert sorted(bad) == ["text has 2500 characters, more than the limit of 2000", "text is empty",
+                                   "text is empty"] and night.fault
+        else:
+            assert bad == []
+        assert len(night.frame) == 40 if i == 4 else 250 <= len(night.frame) < 350
+        assert "label" not in night.frame
+    ids = pd.concat([n.frame["ticket_id"] for n in nights])
+    assert ids.is_unique
+    with pytest.raises(tickets.TicketConfigError, match="n_nights"):
+        tickets.nightly_batches(1, n_nights=2)
+    with pytest.raises(tickets.TicketConfigError, match="short_night"):
+        tickets.nightly_batches(1, n_nights=5, short_night=2)
+
+
+def test_second_topic_marker_finds_the_generators_mixed_tickets():
+    # oracle: the generator's own knob; typos off so none hides the marker
+    mixed = tickets.generate(seed=3, n_tickets=300, mixed_rate=1.0, typo_rate=0.0)
+    plain = tickets.generate(seed=3, n_tickets=300, mixed_rate=0.0, typo_rate=0.0)
+    assert tickets.mentions_second_topic(mixed["text"]).all()
+    assert not tickets.mentions_second_topic(plain["text"]).any()
+    assert (mixed["text"] == mixed["text"].str.lower()).any()  # all-lower-case tickets are among those found
 
 
 def test_unreadable_or_missing_file_is_a_schema_error(tmp_path):

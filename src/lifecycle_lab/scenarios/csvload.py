@@ -59,8 +59,26 @@ def _blank(value: Any) -> bool:
     return isinstance(value, str) and value.strip() == ""
 
 
+MAX_ID_CHARS = 200
+"""Longest id accepted (the batch database stores ids in a 200-character column)."""
+
+
+def _not_unicode(name: str, value: str) -> str | None:
+    """A lone surrogate (e.g. JSON "\\ud800") is not text: it cannot be written as UTF-8 to a file, a
+    database or an HTTP response, so it is refused here rather than failing later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return (f"{name} is not valid Unicode text: it holds a lone surrogate at character {err.start + 1} "
+                f"(send UTF-8 text)")
+    return None
+
+
 def check_value(col: Column, value: Any) -> str | None:
-    """Why one value breaks its column's rule, or None when it fits."""
+    """Why one value breaks its column's rule, or None when it fits.
+
+    The one definition of the rules: training (`validate`), the batch job and the API all call it.
+    """
     if _blank(value):
         return None if col.nullable else f"{col.name} is empty"
     if col.kind == "text":
@@ -68,16 +86,21 @@ def check_value(col: Column, value: Any) -> str | None:
             return f"{col.name} must be text, got {type(value).__name__}"
         if col.max_chars is not None and len(value) > col.max_chars:
             return f"{col.name} has {len(value)} characters, more than the limit of {col.max_chars}"
+        return _not_unicode(col.name, value) or _allowed(col, value)
     elif col.kind == "id":
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             return f"{col.name} must be a string or a whole number, got {type(value).__name__}"
-        if isinstance(value, str) and len(value) > 200:
-            return f"{col.name} is longer than 200 characters"
+        if isinstance(value, str):
+            if len(value) > MAX_ID_CHARS:
+                return f"{col.name} is longer than {MAX_ID_CHARS} characters"
+            return _not_unicode(col.name, value) or _allowed(col, value)
     elif col.kind == "timestamp":
-        import pandas as pd
+        from datetime import datetime
 
+        # ISO 8601 only (datetime.fromisoformat): pandas would also take "now" or "today", which are not data
         try:
-            pd.Timestamp(value)
+            if not isinstance(value, datetime):
+                datetime.fromisoformat(value.strip() if isinstance(value, str) else value)
         except (ValueError, TypeError):
             return f"{col.name} {value!r} is not a date-time (use ISO format, e.g. 2026-01-05T09:30:00)"
     elif col.kind == "number":
@@ -87,6 +110,10 @@ def check_value(col: Column, value: Any) -> str | None:
             float(value)
         except (TypeError, ValueError):
             return f"{col.name} {value!r} is not a number"
+    return _allowed(col, value)
+
+
+def _allowed(col: Column, value: Any) -> str | None:
     if col.allowed is not None and value not in col.allowed:
         return f"{col.name} {value!r} is not one of {list(col.allowed)}"
     return None
@@ -115,7 +142,7 @@ def check_columns(schema: Schema, columns: Sequence[str], where: str = "the CSV"
 
 
 def row_problems(schema: Schema, df: "pd.DataFrame") -> list[tuple[int, str]]:
-    """Every (row number, reason) that breaks the schema; row numbers count data rows from 1 (header excluded)."""
+    """Every (data row number, reason) that breaks the schema; data rows count from 1 (header excluded)."""
     problems = []
     records = df.to_dict("records")
     for number, row in enumerate(records, start=1):
@@ -131,16 +158,45 @@ def row_problems(schema: Schema, df: "pd.DataFrame") -> list[tuple[int, str]]:
     return sorted(problems)
 
 
-def validate(df: "pd.DataFrame", schema: Schema, where: str = "the data") -> "pd.DataFrame":
-    """Return df unchanged when it fits the schema; else raise SchemaError naming the bad column or rows."""
+def where_row(number: int, lines: Sequence[int] | None = None) -> str:
+    """'data row 3 (line 4)': data rows count from 1 after the header; the line is the file's, when known
+    (a quoted text with line breaks makes the two differ by more than one)."""
+    if lines is not None and 0 < number <= len(lines):
+        return f"data row {number} (line {lines[number - 1]})"
+    return f"data row {number}"
+
+
+def validate(df: "pd.DataFrame", schema: Schema, where: str = "the data",
+             lines: Sequence[int] | None = None) -> "pd.DataFrame":
+    """Return df unchanged when it fits the schema; else raise SchemaError naming the bad column or rows.
+
+    `lines`: the file line on which each data row starts (load_csv passes them), so messages point at it.
+    """
     check_columns(schema, list(df.columns), where)
     problems = row_problems(schema, df)
     if problems:
-        shown = "; ".join(f"row {n}: {reason}" for n, reason in problems[:5])
+        shown = "; ".join(f"{where_row(n, lines)}: {reason}" for n, reason in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise SchemaError(f"{where} has {len(problems)} row(s) that break the {schema.name} schema: "
                           f"{shown}{more}. Fix or remove those rows and load it again.")
     return df
+
+
+def _row_lines(path: Path) -> list[int]:
+    """The line number on which each data row of a CSV starts (header = line 1; blank lines skipped, as
+    pandas does)."""
+    import csv
+
+    starts = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        line = reader.line_num
+        for row in reader:
+            if row:
+                starts.append(line + 1)
+            line = reader.line_num
+    return starts
 
 
 def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
@@ -157,7 +213,13 @@ def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
         raise SchemaError(f"{path} could not be read as a UTF-8 CSV ({err}); save it as CSV with a header row "
                           f"{schema.names}") from None
     df = df.replace({"": None})
-    return validate(df, schema, where=str(path.name))
+    try:
+        lines = _row_lines(path)
+    except (OSError, UnicodeDecodeError, ValueError):  # pandas read it; line numbers are only a courtesy
+        lines = None
+    if lines is not None and len(lines) != len(df):
+        lines = None
+    return validate(df, schema, where=str(path.name), lines=lines)
 
 
 def ticket_schema(labelled: bool = True) -> Schema:

@@ -203,6 +203,62 @@ def generate(config: TicketConfig | None = None, **overrides) -> "pd.DataFrame":
     })
 
 
+def mentions_second_topic(texts) -> "pd.Series":
+    """True for tickets that bring up a second topic ("..., Also, <another topic>"), the generator's marker.
+
+    Why: mixed-topic tickets are the model's hardest cases; error analysis compares their share among the
+    mistakes with their share overall. Case-insensitive (some tickets are all lower-case); a typo inside
+    "Also" hides the odd one.
+    """
+    import pandas as pd
+
+    return pd.Series(texts, dtype=object).astype(str).str.contains(r"\balso, ", case=False, regex=True)
+
+
+@dataclass
+class NightlyBatch:
+    """One night's ticket file for the batch job, and the fault injected into it ("" when clean)."""
+
+    name: str
+    frame: "pd.DataFrame"
+    fault: str = ""
+
+
+def nightly_batches(seed: int, n_nights: int = 8, size_range: tuple = (420, 580),
+                    short_night: int | None = 6) -> list[NightlyBatch]:
+    """The nightly ticket files of the batch section, with the faults a real feed has.
+
+    Night 3 (index 2) has two empty tickets from the web form and one pasted log file (2,500 characters):
+    the job must reject exactly those three. Night `short_night + 1` is cut to 40 rows, as when an upstream
+    export breaks: the volume alert must flag it. Sizes are drawn in `size_range`; ids are unique across
+    nights (each night is its own generator seed).
+    """
+    if isinstance(n_nights, bool) or not isinstance(n_nights, int) or n_nights < 3:
+        raise TicketConfigError(f"n_nights={n_nights!r}: use at least 3 nights (night 3 carries the bad rows)")
+    low, high = size_range
+    if not (isinstance(low, int) and isinstance(high, int) and 50 <= low < high):
+        raise TicketConfigError(f"size_range={size_range!r}: two whole numbers, 50 <= low < high")
+    if short_night is not None and not (isinstance(short_night, int) and 0 <= short_night < n_nights
+                                        and short_night != 2):
+        raise TicketConfigError(f"short_night={short_night!r}: a night index in [0, {n_nights}) other than 2, "
+                                f"or None")
+    volume_rng = np.random.default_rng(seed)
+    nights = []
+    for night in range(n_nights):
+        size = int(volume_rng.integers(low, high))
+        frame = unlabelled(generate(seed=seed * 100 + night, n_tickets=size, label_noise=0.0))
+        fault = ""
+        if night == 2:
+            frame.loc[[5, 17], "text"] = ""  # two empty tickets arrive from the web form
+            frame.loc[9, "text"] = "x" * 2500  # someone pasted a log file
+            fault = "2 empty texts, 1 text over the length limit"
+        if night == short_night:
+            frame = frame.head(40)  # an upstream export broke: far fewer tickets than usual
+            fault = "export cut short: 40 rows"
+        nights.append(NightlyBatch(f"night_{night + 1}.csv", frame, fault))
+    return nights
+
+
 def true_labels(config: TicketConfig | None = None, **overrides) -> np.ndarray:
     """The labels before annotator noise (what the generator meant): to measure the noise, never to train."""
     clean = generate(config, **{**overrides, "label_noise": 0.0})
