@@ -2,10 +2,17 @@
 
 Why: a model file alone does not say which code, data and seed made it, and a pickle runs arbitrary code
 when loaded. Here an artifact is a folder with `model.skops` (skops: loads only types you trust) and
-`model.json` recording the version, the training-data hash, the seed, library versions, metrics and the
-file's sha256. `load_artifact` recomputes the checksum and refuses a tampered or mismatched artifact
-before anything is served. MLflow keeps the experiment history and the registry (aliases champion /
-challenger) in one SQLite file: never the file store, and with telemetry switched off.
+`model.json` recording the version, the training-data hash, the seed, library versions, metrics, the
+review threshold chosen with the model, the file's sha256 and a sha256 of the metadata itself.
+`load_artifact` recomputes both and refuses a tampered or mismatched artifact before anything is served.
+
+MLflow keeps the experiment history and the registry (aliases champion / challenger) in one SQLite file:
+never the file store, and with telemetry switched off. What is served is what the registry says:
+`export_artifact` resolves an alias (`@champion`) and writes the artifact folder the batch job and the API
+load, with the registry's version number, so promoting or rolling back is "move the alias, export again".
+
+Limit: the checksums catch a corrupted, swapped or hand-edited file, not a deliberate forger, who can
+rewrite model.json too. Against that, compare `/model`'s sha256 with the registry, or sign the artifact.
 
 Heavy libraries (skops, mlflow, sklearn) are imported inside the functions.
 """
@@ -41,7 +48,16 @@ class ArtifactMeta:
     libraries: dict[str, str]
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    review_threshold: float | None = None  # confidence below which a human reviews; chosen with the model
+    source: dict[str, Any] = field(default_factory=dict)  # where it came from, e.g. the registry version
     sha256: str = ""
+    meta_sha256: str = ""
+
+
+def _meta_digest(meta: dict) -> str:
+    """sha256 of the canonical JSON of every metadata field except the digest itself."""
+    body = {k: v for k, v in meta.items() if k != "meta_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def sha256_file(path: str | Path) -> str:
@@ -59,9 +75,27 @@ def library_versions() -> dict[str, str]:
     return {name: metadata.version(name) for name in RECORDED_LIBRARIES}
 
 
+def _check_threshold(value) -> float | None:
+    """A confidence in [0, 1]; one step above 1 is allowed too: "no confidence is enough, a human reviews all"
+    (what evaluate.review_threshold returns when no threshold reaches the precision target)."""
+    import math
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0 <= float(value) <= math.nextafter(1.0, 2.0):
+        raise ArtifactError(f"review_threshold={value!r} must be a confidence between 0 and 1 (or None)")
+    return float(value)
+
+
 def save_artifact(model, folder: str | Path, *, name: str, version: str, training_data_sha256: str, seed: int,
-                  metrics: dict | None = None, params: dict | None = None) -> ArtifactMeta:
-    """Write model.skops and model.json (with the sha256 of model.skops) into folder; return the metadata."""
+                  metrics: dict | None = None, params: dict | None = None, review_threshold: float | None = None,
+                  source: dict | None = None) -> ArtifactMeta:
+    """Write model.skops and model.json (with the sha256 of model.skops and of the metadata) into folder.
+
+    `review_threshold`: the confidence below which a ticket goes to a human, chosen with the model; the
+    batch job and the API use it unless told otherwise.
+    """
     import skops.io as sio
 
     folder = Path(folder)
@@ -70,7 +104,9 @@ def save_artifact(model, folder: str | Path, *, name: str, version: str, trainin
     meta = ArtifactMeta(name=name, version=str(version), classes=[str(c) for c in model.classes_],
                         training_data_sha256=training_data_sha256, seed=int(seed), libraries=library_versions(),
                         metrics={k: round(float(v), 6) for k, v in (metrics or {}).items()},
-                        params=dict(params or {}), sha256=sha256_file(folder / MODEL_FILE))
+                        params=dict(params or {}), review_threshold=_check_threshold(review_threshold),
+                        source=dict(source or {}), sha256=sha256_file(folder / MODEL_FILE))
+    meta.meta_sha256 = _meta_digest(json.loads(json.dumps(asdict(meta))))  # digest of what is written
     (folder / META_FILE).write_text(json.dumps(asdict(meta), indent=2, sort_keys=True) + "\n")
     return meta
 
@@ -82,9 +118,14 @@ def read_meta(folder: str | Path) -> ArtifactMeta:
         raise ArtifactError(f"{folder} is not a model artifact: it needs {MODEL_FILE} and {META_FILE} "
                             f"(write one with registry.save_artifact)")
     try:
-        return ArtifactMeta(**json.loads(path.read_text()))
+        raw = json.loads(path.read_text())
+        meta = ArtifactMeta(**raw)
     except (json.JSONDecodeError, TypeError) as err:
         raise ArtifactError(f"{path} is not valid artifact metadata ({err}); re-save the artifact") from None
+    if raw.get("meta_sha256") != _meta_digest(raw):
+        raise ArtifactError(f"refusing to serve: {path} was edited after it was saved (its metadata sha256 does "
+                            f"not match); re-save or re-export the artifact instead of editing model.json")
+    return meta
 
 
 def verify_artifact(folder: str | Path, *, expected_version: str | None = None,
@@ -107,6 +148,19 @@ def verify_artifact(folder: str | Path, *, expected_version: str | None = None,
             raise ArtifactError(f"refusing to serve: the artifact was trained with scikit-learn {recorded}, but "
                                 f"{installed} is installed; re-train it or install the recorded version")
     return meta
+
+
+def serving_threshold(meta: ArtifactMeta, override: float | None = None) -> float:
+    """The review threshold to serve with: `override` when given, else the one recorded in the artifact.
+
+    Why: the notebook chooses it on validation data for a stated precision; serving another value silently
+    changes what `needs_review` means. An artifact without one must be given one explicitly.
+    """
+    value = override if override is not None else meta.review_threshold
+    if value is None:
+        raise ArtifactError(f"artifact version {meta.version} records no review threshold; pass "
+                            f"--review-threshold (a confidence in [0, 1]) or export the model with one")
+    return _check_threshold(value)
 
 
 def load_artifact(folder: str | Path, *, expected_version: str | None = None):
@@ -153,12 +207,24 @@ def _mlflow(uri: str):
     return mlflow
 
 
+TAG_DATA = "training_data_sha256"
+TAG_THRESHOLD = "review_threshold"
+
+
 def log_and_register(model, *, uri: str, artifact_root: str | Path, experiment: str, name: str,
-                     params: dict, metrics: dict, tags: dict | None = None, alias: str | None = None) -> dict:
+                     params: dict, metrics: dict, tags: dict | None = None, alias: str | None = None,
+                     training_data_sha256: str | None = None, review_threshold: float | None = None) -> dict:
     """Log one training run (params, metrics, the skops-serialised model) and register it as a new version.
 
     Returns {"run_id", "version", "alias"}. The alias (champion / challenger) is what serving resolves.
+    The training-data hash and the review threshold are run tags: `export_artifact` copies them into the
+    served artifact. `params` should hold the `seed`.
     """
+    tags = dict(tags or {})
+    if training_data_sha256 is not None:
+        tags[TAG_DATA] = training_data_sha256
+    if review_threshold is not None:
+        tags[TAG_THRESHOLD] = repr(_check_threshold(review_threshold))
     mlflow = _mlflow(uri)
     from mlflow import MlflowClient
 
@@ -210,3 +276,74 @@ def load_registered(uri: str, name: str, alias: str):
     """The model an alias points to, loaded through MLflow's `models:/name@alias` URI."""
     mlflow = _mlflow(uri)
     return mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+
+
+def export_artifact(uri: str, name: str, alias: str, folder: str | Path) -> ArtifactMeta:
+    """Write the model an alias points to (e.g. `@champion`) as a verified artifact folder, and check it.
+
+    Why: the batch job and the API load a folder, not the registry; exporting from the alias is what ties
+    "champion" to what is served. The artifact gets the registry's version number, and the run's seed,
+    training-data hash, review threshold and metrics; promotion or rollback = `set_alias`, then export again.
+    """
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise ArtifactError(f"no registry at {uri}: the file does not exist; check the path (a new, empty "
+                            f"registry would have no {alias!r} to export)")
+    mlflow = _mlflow(uri)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        raise ArtifactError(f"the registry at {uri} has no model {name!r} with alias {alias!r} "
+                            f"({str(err).splitlines()[0]}); register one, or set the alias with set_alias") from None
+    run = client.get_run(mv.run_id)
+    tags, params = run.data.tags, run.data.params
+    missing = [t for t in (TAG_DATA,) if t not in tags] + (["seed"] if "seed" not in params else [])
+    if missing:
+        raise ArtifactError(f"registered version {mv.version} of {name!r} lacks {missing} in its run; log it "
+                            f"with log_and_register(training_data_sha256=..., params={{'seed': ...}})")
+    threshold = float(tags[TAG_THRESHOLD]) if TAG_THRESHOLD in tags else None
+    model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+    meta = save_artifact(model, folder, name=name, version=str(mv.version), training_data_sha256=tags[TAG_DATA],
+                         seed=int(params["seed"]), metrics=dict(run.data.metrics), params=dict(params),
+                         review_threshold=threshold,
+                         source={"registry_model": name, "alias": alias, "registry_version": int(mv.version),
+                                 "run_id": mv.run_id})
+    verify_artifact(folder, expected_version=str(mv.version))
+    return meta
+
+
+@dataclass
+class ReleaseDecision:
+    """Whether a challenger may replace the champion, with both rules' verdicts and the reason."""
+
+    promote: bool
+    meets_target: bool
+    no_worse_than_champion: bool
+    reason: str
+
+
+def release_decision(challenger_score: float, champion_score: float, target: float,
+                     tolerance: float = 0.0) -> ReleaseDecision:
+    """The release rule, fixed before the comparison: promote only when the challenger meets the absolute
+    quality target AND is no worse than the champion (minus `tolerance`) on the same validation data.
+
+    Why both: the target alone would let a worse model replace a better one; "better than the champion"
+    alone would let two bad models replace each other.
+    """
+    for label, value in (("challenger_score", challenger_score), ("champion_score", champion_score),
+                         ("target", target), ("tolerance", tolerance)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ArtifactError(f"{label}={value!r} must be a number")
+    meets = challenger_score >= target
+    no_worse = challenger_score >= champion_score - tolerance
+    if meets and no_worse:
+        reason = "promote: move the champion alias to the challenger (set_alias), then export it"
+    elif not meets:
+        reason = f"keep the champion: the challenger scores {challenger_score:.3f}, below the target {target:.3f}"
+    else:
+        reason = (f"keep the champion: the challenger scores {challenger_score:.3f}, worse than the champion's "
+                  f"{champion_score:.3f}")
+    return ReleaseDecision(meets and no_worse, meets, no_worse, reason)
