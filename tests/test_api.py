@@ -1,8 +1,11 @@
 """The REST API: answers match the model (oracle: predict_proba), validation gives 422 with a message,
-hostile and random input never gives a 500 (hypothesis), metrics parse as Prometheus text, every
-prediction is logged, a tampered artifact is refused, and the real uvicorn process serves."""
+hostile and random input (lone surrogates included) never gives a 500 (hypothesis), metrics parse as
+Prometheus text, every prediction is logged with its model and request latency, an unexpected error is
+logged with its traceback, the review threshold comes from the artifact, a tampered artifact is refused,
+and the real uvicorn process serves."""
 
 import json
+import logging
 import warnings
 
 import numpy as np
@@ -23,7 +26,7 @@ def artifact(tmp_path_factory):
     data = tickets.generate(seed=6, n_tickets=400)
     model = tickets.build_pipeline(6).fit(data["text"], data["label"])
     registry.save_artifact(model, folder, name="tickets", version="7", training_data_sha256=tickets.data_hash(data),
-                           seed=6)
+                           seed=6, review_threshold=0.65)
     return folder
 
 
@@ -100,7 +103,7 @@ def test_malformed_bodies_are_refused_with_a_4xx(client, raw):
     assert 400 <= response.status_code < 500, response.text
 
 
-@pytest.mark.parametrize("raw", [b'{"text": "\\ud800 lone surrogate"}', b'{"text": "a\\u0000b"}',
+@pytest.mark.parametrize("raw", [b'{"text": "a\\u0000b"}',
                                  b'{"text": "<script>alert(1)</script>"}', b'{"text": "\'; DROP TABLE runs; --"}',
                                  '{"text": "\u202e\u0645\u0631\u062d\u0628\u0627 \U0001f525"}'.encode()])
 def test_hostile_but_valid_text_is_answered(client, raw):
@@ -109,27 +112,74 @@ def test_hostile_but_valid_text_is_answered(client, raw):
     assert response.json()["predicted_class"] in tickets.CLASSES
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                        max_size=4), max_leaves=10)
+@pytest.mark.parametrize("path, raw, where", [
+    ("/predict", b'{"text": "hello invoice", "ticket_id": "\\ud800"}', "ticket_id"),
+    ("/predict", b'{"text": "\\udfff lone surrogate"}', "text"),
+    ("/predict", b'{"text": "ok", "ticket_id": "a\\ud83d"}', "ticket_id"),  # half of an emoji
+    ("/predict/batch", b'{"tickets": [{"text": "a", "ticket_id": "\\udfff"}]}', "tickets.0.ticket_id"),
+    ("/predict/batch", b'{"tickets": [{"text": "fine"}, {"text": "\\ud800"}]}', "tickets.1.text"),
+])
+def test_a_lone_surrogate_is_a_422_not_a_500(client, path, raw, where):
+    """A lone surrogate is valid JSON but not text: echoing it back used to fail the response with a 500."""
+    before = client.log_path.read_text().count("\n") if client.log_path.exists() else 0
+    response = client.post(path, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert f"{where}: " in response.json()["error"] and "not valid Unicode text" in response.json()["error"]
+    after = client.log_path.read_text().count("\n") if client.log_path.exists() else 0
+    assert after == before  # nothing logged for a refused request
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_a_surrogate_in_an_unknown_key_is_a_422(client, path):
+    raw = b'{"text": "a", "\\ud800": 1}' if path == "/predict" else b'{"tickets": [{"text": "a", "\\ud800": 1}]}'
+    response = client.post(path, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    response.json()  # the error body itself is valid UTF-8 JSON
+
+
+def _post_json(client, path, body):
+    """Send any JSON value, lone surrogates included: json.dumps escapes them (httpx's encoder would refuse)."""
+    return client.post(path, content=json.dumps(body).encode("ascii"), headers={"content-type": "application/json"})
+
+
+# every code point, surrogates included (hypothesis leaves category Cs out of text() by default)
+any_char = st.characters(codec=None, exclude_categories=())
+any_text = st.text(alphabet=any_char, max_size=40) | st.sampled_from(["\ud800", "a\udfff", "\ud83d", "ok"])
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                           | any_text,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+                           max_leaves=10)
+tickets_like = st.fixed_dictionaries({"text": any_text}, optional={"ticket_id": any_text | st.integers() | json_values})
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=json_values | st.fixed_dictionaries({"text": json_values}) | st.fixed_dictionaries({"text": st.text()}))
+@given(body=json_values | st.fixed_dictionaries({"text": json_values}) | tickets_like
+       | st.fixed_dictionaries({"tickets": st.lists(tickets_like | json_values, max_size=3)}))
 def test_fuzzed_json_never_gives_a_500(client, body):
     for path in ("/predict", "/predict/batch"):
-        response = client.post(path, json=body)
+        response = _post_json(client, path, body)
         assert response.status_code in (200, 422), (path, body, response.text)
         if response.status_code == 200:
             assert "predicted_class" in response.text
 
 
 @settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(min_size=1, max_size=3000))
-def test_any_text_is_answered_or_refused_cleanly(client, text):
-    response = client.post("/predict", json={"text": text})
-    valid = text.strip() != "" and len(text) <= 2000
-    assert response.status_code == (200 if valid else 422)
+@given(text=st.text(alphabet=any_char, min_size=1, max_size=3000), ticket_id=st.none() | any_text)
+def test_any_text_is_answered_or_refused_cleanly(client, text, ticket_id):
+    response = _post_json(client, "/predict", {"text": text, "ticket_id": ticket_id})
+
+    def utf8(value):
+        try:
+            value.encode("utf-8")
+            return True
+        except UnicodeEncodeError:
+            return False
+
+    valid = text.strip() != "" and len(text) <= 2000 and utf8(text)
+    valid = valid and (ticket_id is None or (ticket_id.strip() != "" and len(ticket_id) <= 200 and utf8(ticket_id)))
+    assert response.status_code == (200 if valid else 422), response.text
+    if valid:
+        assert response.json()["ticket_id"] == ticket_id
 
 
 def test_every_prediction_is_logged_and_counted(client):
@@ -142,9 +192,11 @@ def test_every_prediction_is_logged_and_counted(client):
     lines = client.log_path.read_text().splitlines()
     assert len(lines) - before == 5
     record = json.loads(lines[-1])
-    assert set(record) >= {"request_id", "model_version", "predicted_class", "confidence", "latency_ms"}
-    assert record["model_version"] == "7" and record["latency_ms"] >= 0
+    assert set(record) >= {"request_id", "model_version", "predicted_class", "confidence", "model_ms", "request_ms"}
+    assert record["model_version"] == "7" and record["batch_size"] == 2
     records = [json.loads(line) for line in lines]
+    for r in records[before:]:  # the request time contains the model time
+        assert 0 < r["model_ms"] <= r["request_ms"]
     families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
     served = {s.labels["predicted_class"]: s.value for s in families["tickets_predictions"].samples}
     for cls in tickets.CLASSES:  # the counters agree with the log, class by class
@@ -153,9 +205,54 @@ def test_every_prediction_is_logged_and_counted(client):
     assert low == sum(r["confidence"] < 0.7 for r in records)
     hist = {s.labels.get("le"): s.value for s in families["tickets_predict_latency_seconds"].samples
             if s.name.endswith("_bucket")}
-    assert hist["+Inf"] == len({r["request_id"].split("-")[0] for r in records})
+    assert hist["+Inf"] == len({r["request_id"].split("-")[0] for r in records})  # one observation per request
+    total = [s.value for s in families["tickets_predict_latency_seconds"].samples if s.name.endswith("_sum")][0]
+    per_request = {r["request_id"].split("-")[0]: r["request_ms"] for r in records}
+    assert total == pytest.approx(sum(per_request.values()) / 1000, abs=1e-5)  # it observes request_ms
+    assert "response being ready" in families["tickets_predict_latency_seconds"].documentation
     statuses = {(s.labels["path"], s.labels["status"]) for s in families["tickets_http_requests"].samples}
     assert ("/predict", "200") in statuses
+
+
+def test_the_review_threshold_comes_from_the_artifact(artifact, tmp_path):
+    from fastapi.testclient import TestClient
+
+    with TestClient(api.create_app(artifact)) as c:  # no threshold given: the artifact's 0.65
+        assert c.get("/model").json()["review_threshold"] == 0.65
+        body = c.post("/predict", json={"text": "hello"}).json()
+        assert body["needs_review"] == (body["confidence"] < 0.65)
+    model, _ = registry.load_artifact(artifact)
+    registry.save_artifact(model, tmp_path / "bare", name="t", version="1", training_data_sha256="x", seed=1)
+    with pytest.raises(registry.ArtifactError, match="records no review threshold"):
+        api.create_app(tmp_path / "bare")
+    with TestClient(api.create_app(tmp_path / "bare", review_threshold=0.8)) as c:
+        assert c.get("/model").json()["review_threshold"] == 0.8
+
+
+class _Broken:
+    classes_ = np.array(sorted(tickets.CLASSES))
+
+    def predict_proba(self, texts):
+        raise RuntimeError("the model file was half-written")
+
+
+def test_an_unexpected_error_is_a_logged_500_and_nothing_is_logged_as_served(artifact, tmp_path, monkeypatch,
+                                                                                caplog):
+    from fastapi.testclient import TestClient
+
+    meta = registry.verify_artifact(artifact)
+    monkeypatch.setattr(registry, "load_artifact", lambda folder, expected_version=None: (_Broken(), meta))
+    log = tmp_path / "p.jsonl"
+    with caplog.at_level(logging.ERROR, logger="lifecycle_lab.serve.api"):
+        with TestClient(api.create_app(artifact, log_path=log), raise_server_exceptions=False) as c:
+            response = c.post("/predict", json={"text": "hello"})
+            metrics = c.get("/metrics").text
+    assert response.status_code == 500 and response.json() == {"error": "internal error: RuntimeError"}
+    assert "half-written" not in response.text  # internals stay in the service log
+    record = [r for r in caplog.records if r.name == "lifecycle_lab.serve.api"][-1]
+    assert "unexpected error on POST /predict" in record.getMessage() and record.exc_info[0] is RuntimeError
+    assert not log.exists()  # no prediction was served, none is logged
+    assert 'tickets_http_requests_total{path="/predict",status="500"} 1' in metrics
 
 
 def test_tampered_artifact_is_refused_before_serving(tmp_path, artifact):

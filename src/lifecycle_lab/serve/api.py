@@ -1,17 +1,21 @@
 """The ticket classifier as a REST service (FastAPI): predict one, predict many, health, model info, metrics.
 
 Why these endpoints: `/health` lets a load balancer or scheduler know the service is up; `/model` says
-which artifact answers (version, data hash, checksum); `/metrics` exposes counters and a latency histogram
-in Prometheus text format so any monitoring stack can scrape them. Every prediction is appended to a
-JSON-lines log (request_id, model_version, class, confidence, latency): the raw material of monitoring.
+which artifact answers (version, data hash, checksum, review threshold); `/metrics` exposes counters and a
+request-latency histogram in Prometheus text format so any monitoring stack can scrape them. Every
+prediction is appended to a JSON-lines log (request_id, model_version, class, confidence, and two
+latencies: `model_ms`, the model call alone, and `request_ms`, from the request entering the app to its
+response being ready: validation, model, JSON): the raw material of monitoring.
 Inputs are validated with the same ticket schema as training and the batch job; bad input gets a 422
-with a message that says what to fix, never a 500.
+with a message that says what to fix, never a 500. An unexpected error is logged with its traceback
+(logger `lifecycle_lab.serve.api`) and answered with a 500 that names only its type.
 
 No `from __future__ import annotations` here: FastAPI reads the request models from real annotations.
 FastAPI, pydantic and the model are imported inside `create_app`.
 """
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -21,6 +25,9 @@ from typing import Any
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0)
 MAX_BATCH = 1000
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
 
 
 class PredictionLog:
@@ -60,6 +67,7 @@ class Metrics:
             self.requests[key] = self.requests.get(key, 0) + 1
 
     def predicted(self, classes: list, low: int, seconds: float) -> None:
+        """Count one prediction request: its predicted classes, how many go to review, its request time."""
         with self.lock:
             for c in classes:
                 self.predictions[c] += 1
@@ -83,7 +91,8 @@ class Metrics:
             out += [f'tickets_predictions_total{{predicted_class="{c}"}} {n}' for c, n in self.predictions.items()]
             out += ["# HELP tickets_low_confidence_total Predictions below the review threshold (sent to a human).",
                     "# TYPE tickets_low_confidence_total counter", f"tickets_low_confidence_total {self.low_confidence}",
-                    "# HELP tickets_predict_latency_seconds Time to validate, score and log one request.",
+                    "# HELP tickets_predict_latency_seconds Time from a prediction request entering the app to its "
+                   "response being ready (validation, model, JSON); excludes the network.",
                     "# TYPE tickets_predict_latency_seconds histogram"]
             out += [f'tickets_predict_latency_seconds_bucket{{le="{edge}"}} {n}'
                     for edge, n in zip(LATENCY_BUCKETS, self.buckets)]
@@ -93,8 +102,16 @@ class Metrics:
         return "\n".join(out) + "\n"
 
 
-def create_app(artifact_dir, *, log_path=None, review_threshold: float = 0.5, expected_version=None):
-    """The FastAPI app serving a verified artifact (a tampered one is refused here, before serving)."""
+def _printable(text: str) -> str:
+    """Text that can be written as UTF-8 (a lone surrogate in a field name would break the error response)."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_version=None):
+    """The FastAPI app serving a verified artifact (a tampered one is refused here, before serving).
+
+    review_threshold=None serves with the threshold recorded in the artifact.
+    """
     from typing import List, Optional, Union
 
     import numpy as np
@@ -103,24 +120,29 @@ def create_app(artifact_dir, *, log_path=None, review_threshold: float = 0.5, ex
     from fastapi.responses import JSONResponse, PlainTextResponse
     from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-    from ..registry import load_artifact
-    from ..scenarios.csvload import check_value, ticket_schema
+    from ..registry import load_artifact, serving_threshold
+    from ..scenarios.csvload import MAX_ID_CHARS, check_value, ticket_schema
 
     model, meta = load_artifact(artifact_dir, expected_version=expected_version)
-    text_rule = ticket_schema(labelled=False).column("text")
+    review_threshold = serving_threshold(meta, review_threshold)
+    schema = ticket_schema(labelled=False)
+    text_rule, id_rule = schema.column("text"), schema.column("ticket_id")
     classes = np.asarray(model.classes_)
-    log = PredictionLog(log_path)
+    predictions = PredictionLog(log_path)
     metrics = Metrics(meta.classes, meta.version)
+    log.info("serving %s version %s (sha256 %s...), review threshold %.4f", meta.name, meta.version,
+             meta.sha256[:12], review_threshold)
 
     class Ticket(BaseModel):
         model_config = ConfigDict(extra="forbid")
         text: StrictStr = Field(description=f"the ticket text, 1 to {text_rule.max_chars} characters")
-        ticket_id: Optional[Union[StrictStr, StrictInt]] = Field(default=None, description="your id, echoed back")
+        ticket_id: Optional[Union[StrictStr, StrictInt]] = Field(
+            default=None, description=f"your id (1 to {MAX_ID_CHARS} characters, or a whole number), echoed back")
 
         @field_validator("text")
         @classmethod
         def _text(cls, value):
-            problem = check_value(text_rule, value)
+            problem = check_value(text_rule, value)  # the schema's rule, as in training and the batch job
             if problem:
                 raise ValueError(problem)
             return value
@@ -128,8 +150,9 @@ def create_app(artifact_dir, *, log_path=None, review_threshold: float = 0.5, ex
         @field_validator("ticket_id")
         @classmethod
         def _id(cls, value):
-            if isinstance(value, str) and len(value) > 200:
-                raise ValueError("ticket_id is longer than 200 characters")
+            problem = None if value is None else check_value(id_rule, value)
+            if problem:
+                raise ValueError(problem)
             return value
 
     class TicketBatch(BaseModel):
@@ -142,28 +165,45 @@ def create_app(artifact_dir, *, log_path=None, review_threshold: float = 0.5, ex
     async def _invalid(request: Request, exc: RequestValidationError):
         details = []
         for err in exc.errors():
-            loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
-            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            loc = _printable(".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body")
+            msg = _printable(str(err.get("msg", "invalid")).removeprefix("Value error, "))
             details.append({"loc": loc, "msg": msg, "type": err.get("type", "")})
         summary = "; ".join(f"{d['loc']}: {d['msg']}" for d in details[:5])
         return JSONResponse(status_code=422, content={"error": f"invalid request: {summary}", "detail": details})
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):  # pragma: no cover - the tests look for none
+    async def _unexpected(request: Request, exc: Exception):
+        # a bug, not bad input: keep the traceback in the service log, tell the client only the type
+        log.error("unexpected error on %s %s", request.method, _printable(request.url.path),
+                  exc_info=(type(exc), exc, exc.__traceback__))
         return JSONResponse(status_code=500, content={"error": f"internal error: {type(exc).__name__}"})
 
     @app.middleware("http")
-    async def _count(request: Request, call_next):
-        response = await call_next(request)
-        metrics.request(request.url.path if request.url.path in _PATHS else "other", response.status_code)
+    async def _count_and_log(request: Request, call_next):
+        start = time.perf_counter()
+        path = request.url.path if request.url.path in _PATHS else "other"
+        try:
+            response = await call_next(request)
+        except Exception:
+            metrics.request(path, 500)  # the exception handler answers 500 and logs the traceback
+            raise
+        seconds = time.perf_counter() - start
+        records = getattr(request.state, "predictions", None)  # set by _score once the answer is ready
+        if records and response.status_code == 200:
+            for r in records:
+                r["request_ms"] = round(seconds * 1000, 4)
+            predictions.write(records)
+            metrics.predicted([r["predicted_class"] for r in records],
+                              sum(r["confidence"] < review_threshold for r in records), seconds)
+        metrics.request(path, response.status_code)
         return response
 
-    def _score(items):
+    def _score(request, items):
         start = time.perf_counter()
         proba = model.predict_proba([t.text for t in items])
         best = proba.argmax(axis=1)
         conf = proba[np.arange(len(best)), best]
-        seconds = time.perf_counter() - start
+        model_ms = round((time.perf_counter() - start) * 1000, 4)
         request_id = uuid.uuid4().hex
         results, records = [], []
         for i, t in enumerate(items):
@@ -174,21 +214,20 @@ def create_app(artifact_dir, *, log_path=None, review_threshold: float = 0.5, ex
                       "probabilities": {str(k): round(float(p), 6) for k, p in zip(classes, proba[i])}}
             results.append(result)
             records.append({"request_id": result["request_id"], "ticket_id": t.ticket_id, "model_version": meta.version,
-                            "predicted_class": cls, "confidence": round(c, 6),
-                            "latency_ms": round(seconds * 1000 / len(items), 4), "ts": time.time()})
-        log.write(records)
-        metrics.predicted([r["predicted_class"] for r in results], sum(r["needs_review"] for r in results), seconds)
+                            "predicted_class": cls, "confidence": round(c, 6), "batch_size": len(items),
+                            "model_ms": model_ms, "ts": time.time()})
+        request.state.predictions = records  # the middleware adds request_ms, then logs and counts them
         return results
 
     @app.post("/predict")
-    def predict(ticket: Ticket):
+    def predict(ticket: Ticket, request: Request):
         """Classify one ticket."""
-        return _score([ticket])[0]
+        return _score(request, [ticket])[0]
 
     @app.post("/predict/batch")
-    def predict_batch(batch: TicketBatch):
+    def predict_batch(batch: TicketBatch, request: Request):
         """Classify up to 1,000 tickets in one call."""
-        return {"predictions": _score(batch.tickets)}
+        return {"predictions": _score(request, batch.tickets)}
 
     @app.get("/health")
     def health():
@@ -218,13 +257,19 @@ def free_port() -> int:
 
 
 class Server:
-    """A real uvicorn process serving an artifact on 127.0.0.1; a context manager that stops it."""
+    """A real uvicorn process serving an artifact on 127.0.0.1; a context manager that stops it.
 
-    def __init__(self, artifact_dir, log_path, *, port=None, review_threshold: float = 0.5, timeout: float = 90):
+    The server's own output (uvicorn, the service log) goes to a file beside the prediction log
+    (`<log>.server.txt`), not to a pipe nobody reads, which would block the server once full.
+    """
+
+    def __init__(self, artifact_dir, log_path, *, port=None, review_threshold=None, timeout: float = 90):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = ["serve", "--model", str(artifact_dir), "--log", str(log_path), "--port", str(self.port),
-                     "--review-threshold", str(review_threshold)]
+        self.args = ["serve", "--model", str(artifact_dir), "--log", str(log_path), "--port", str(self.port)]
+        if review_threshold is not None:
+            self.args += ["--review-threshold", str(review_threshold)]
+        self.output = Path(f"{log_path}.server.txt")
         self.timeout = timeout
         self.proc = None
 
@@ -234,12 +279,14 @@ class Server:
 
         import httpx
 
-        self.proc = subprocess.Popen([sys.executable, "-m", "lifecycle_lab", *self.args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.output, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "lifecycle_lab", *self.args],
+                                         stdout=out, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                output = self.proc.stdout.read()
+                output = self.output.read_text(errors="replace")
                 raise RuntimeError(f"the server exited with code {self.proc.returncode}: {output[-2000:]}")
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:
