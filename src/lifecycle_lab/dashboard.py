@@ -42,18 +42,39 @@ def job_status(runs: "pd.DataFrame"):
     return fig
 
 
+def volume_runs(runs: "pd.DataFrame") -> "pd.DataFrame":
+    """The runs whose row counts make the volume history: succeeded runs, each input file once (its first
+    run), in start order. Why: a retry of the same file would count its rows twice, and a failed run scored
+    nothing, which says the job broke, not that the traffic fell."""
+    ok = runs[runs["status"] == "succeeded"]
+    if "input_sha256" in ok:
+        ok = ok[~ok["input_sha256"].duplicated(keep="first")]
+    return ok
+
+
 def volume(runs: "pd.DataFrame", lower: float, upper: float):
-    """Rows scored per run with the alert band: a run outside the band is a data bug before a model bug."""
+    """Rows scored per run with the alert band: a run outside the band is a data bug before a model bug.
+
+    Only `volume_runs` are drawn as volume (and can raise a volume alert); failed or interrupted runs are
+    marked separately at the bottom, and a retry of a file already scored is skipped.
+    """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    x = np.arange(1, len(runs) + 1)
-    written = runs["rows_written"].to_numpy(dtype=float)
+    x_all = np.arange(1, len(runs) + 1)
+    counted = volume_runs(runs)
+    position = {index: x for index, x in zip(runs.index, x_all)}
+    x = np.array([position[i] for i in counted.index])
+    written = counted["rows_written"].to_numpy(dtype=float)
     ax.axhspan(lower, upper, color="tab:blue", alpha=0.12, label=f"usual range {lower:,.0f} to {upper:,.0f}")
+    ax.plot(x, written, marker="o", color="tab:blue", label="rows written (succeeded runs, each file once)")
     outside = (written < lower) | (written > upper)
-    ax.plot(x, written, marker="o", color="tab:blue", label="rows written")
     if outside.any():
         ax.scatter(x[outside], written[outside], s=120, facecolors="none", edgecolors="tab:red", linewidths=2,
                    label="alert: outside the range", zorder=3)
+    broken = runs["status"].isin(["failed", "interrupted"]).to_numpy()
+    if broken.any():
+        ax.scatter(x_all[broken], np.zeros(broken.sum()), marker="x", s=80, color="black",
+                   label="failed or interrupted run (no volume)", zorder=3)
     ax.set_title("Prediction volume per batch run")
     ax.set_xlabel("run number (in start order)")
     ax.set_ylabel("rows written (tickets)")

@@ -247,3 +247,11 @@ def volume_alert(history_counts: Sequence[float], current_count: float, k: float
     else:
         reason = f"count {count:g} is inside the usual band [{lower:.0f}, {upper:.0f}]"
     return VolumeAlert(count, lower, upper, alert, reason)
+
+
+def volume_outliers(history_counts: Sequence[float], counts: Sequence[float], k: float = 3.0) -> list[int]:
+    """Positions in `counts` that leave the band `volume_alert` sets from `history_counts`.
+
+    Why: the dashboard and the notebook list the runs to look at; the band rule stays in one place.
+    """
+    return [i for i, count in enumerate(counts) if volume_alert(history_counts, count, k).alert]
