@@ -47,9 +47,22 @@ def test_bad_sheets_are_refused_with_the_reason():
         m.score({"data_1": 1})
 
 
-def test_next_tests_come_from_the_weakest_section_and_are_not_done():
+def test_next_tests_raise_the_final_score_the_most():
+    # beginner sheet: data 2.5, model 2, infrastructure 4.5, monitoring 2.5. To reach 3, model needs one test
+    # at 0 (+1) and data and monitoring one test each (+0.5 or more); 3.5 would need model +1.5 (two tests) and
+    # data, monitoring +1 each: four tests. So the best three reach 3, one from each of those sections.
     sheet = m.beginner_sheet()
     result = m.score(sheet)
+    assert (result.final, result.weakest) == (2, "model")
     picks = m.next_tests(sheet)
-    assert len(picks) == 3 and all(sheet[t] < 1 for t in picks)
-    assert all(t.startswith(result.weakest) for t in picks)
+    assert len(set(picks)) == 3 and all(sheet[t] < 1 for t in picks)
+    assert sorted(t.split("_")[0] for t in picks) == ["data", "model", "monitoring"]
+    assert m.final_after(sheet, picks) == 3
+    assert m.final_after(sheet, ["model_2", "model_3", "model_4"]) == 2.5  # the weakest section alone: capped
+
+
+def test_next_tests_stay_in_a_section_that_lags_far_behind():
+    sheet = _sheet(data=7, model=7, infrastructure=7, monitoring=0)
+    picks = m.next_tests(sheet)
+    assert all(t.startswith("monitoring_") for t in picks) and m.final_after(sheet, picks) == 3
+    assert m.next_tests(_sheet(), 3) == []  # nothing left to add

@@ -104,12 +104,33 @@ def score(scores: Mapping[str, float]) -> Score:
     return Score(sections, final, weakest, band(final))
 
 
-def next_tests(scores: Mapping[str, float], n: int = 3) -> list[str]:
-    """The n cheapest wins: unscored tests first in the weakest sections, then manual ones to automate."""
+def final_after(scores: Mapping[str, float], automated) -> float:
+    """The final score once the given tests are automated (each then scores 1)."""
     sheet = check_scores(scores)
-    result = score(sheet)
-    order = sorted(TESTS, key=lambda t: (result.sections[t.rsplit("_", 1)[0]], sheet[t], list(TESTS).index(t)))
-    return [t for t in order if sheet[t] < 1][:n]
+    return score({**sheet, **{t: 1.0 for t in automated}}).final
+
+
+def next_tests(scores: Mapping[str, float], n: int = 3) -> list[str]:
+    """The n tests (scoring below 1) whose automation raises the final score the most.
+
+    Why not simply "the weakest section's": the final is the minimum over sections, so once the weakest
+    section is lifted the next-weakest caps the score; the best picks are often spread over sections.
+    Every combination of n candidates is tried (at most C(28, 3) = 3,276); ties go to the picks that gain
+    the most points in total, then to rubric order.
+    """
+    from itertools import combinations
+
+    sheet = check_scores(scores)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise RubricError(f"n={n!r} must be a whole number >= 1")
+    candidates = [t for t in TESTS if sheet[t] < 1]
+    if len(candidates) <= n:
+        return candidates
+    order = {t: i for i, t in enumerate(TESTS)}
+    best = max(combinations(candidates, n),
+               key=lambda picks: (final_after(sheet, picks), sum(1 - sheet[t] for t in picks),
+                                  [-order[t] for t in picks]))
+    return list(best)
 
 
 # What this workbook's beginner system actually does, with the evidence a reviewer can check: the notebook
@@ -129,13 +150,18 @@ BEGINNER_SYSTEM: dict[str, tuple[float, str]] = {
     "model_5": (1, "the notebook asserts the model beats DummyClassifier and the keyword rule"),
     "model_6": (0.5, "per-class metrics shown; slices not gated automatically"),
     "model_7": (0, "no inclusion analysis (e.g. non-native writers)"),
-    "infrastructure_1": (1, "same seed -> identical predictions, asserted in the notebook and tests"),
-    "infrastructure_2": (1, "unit tests for the pipeline, artifact and schema"),
-    "infrastructure_3": (1, "batch job and API integration-tested against SQLite, PostgreSQL and uvicorn"),
-    "infrastructure_4": (0.5, "quality vs baselines checked in the notebook, not a release gate in CI"),
-    "infrastructure_5": (0.5, "a pipeline step-by-step can be inspected by hand"),
-    "infrastructure_6": (0, "no canary"),
-    "infrastructure_7": (0.5, "registry aliases allow rollback; not rehearsed automatically"),
+    "infrastructure_1": (1, "same seed -> identical predictions: asserted by the notebook and by tests/ on every "
+                            "CI run"),
+    "infrastructure_2": (1, "the pipeline, artifact and schema code have unit tests in tests/, run by CI"),
+    "infrastructure_3": (1, "CI runs the batch job end to end against SQLite and PostgreSQL, and the API under "
+                            "uvicorn"),
+    "infrastructure_4": (0.5, "a person checks quality against the baselines and the release rule in the notebook "
+                              "and writes it down; nothing blocks a worse model automatically"),
+    "infrastructure_5": (0.5, "the pipeline's named steps can be run one by one by hand in a notebook; no tool "
+                              "or test does it"),
+    "infrastructure_6": (0, "no canary: a new model takes all traffic at once"),
+    "infrastructure_7": (0.5, "rollback = move the champion alias back and export again; shown by hand once, "
+                              "never rehearsed automatically"),
     "monitoring_1": (0, "no dependency-change notifications"),
     "monitoring_2": (1, "invalid rows go to rejects and are counted in every run"),
     "monitoring_3": (0.5, "same schema code at training and serving; no skew check on values"),
