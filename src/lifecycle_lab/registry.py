@@ -11,8 +11,11 @@ never the file store, and with telemetry switched off. What is served is what th
 `export_artifact` resolves an alias (`@champion`) and writes the artifact folder the batch job and the API
 load, with the registry's version number, so promoting or rolling back is "move the alias, export again".
 
-Limit: the checksums catch a corrupted, swapped or hand-edited file, not a deliberate forger, who can
-rewrite model.json too. Against that, compare `/model`'s sha256 with the registry, or sign the artifact.
+Limits: the checksums catch a corrupted, swapped or hand-edited file, not a deliberate forger, who can
+rewrite model.json too; against that, compare `/model`'s sha256 with the registry, or sign the artifact.
+Of the recorded library versions only scikit-learn's major.minor is enforced (a model's behaviour can
+change across its minor versions); numpy, scipy and skops are recorded for the reader, and skops itself
+refuses a file format it cannot read.
 
 Heavy libraries (skops, mlflow, sklearn) are imported inside the functions.
 """
