@@ -49,6 +49,13 @@ def test_reason_codes_are_the_largest_positive_contributions(credit):
     phi = expl.values.loc[worst]
     assert [r["feature"] for r in reasons] == list(phi[phi > 0].sort_values(ascending=False).index[:4])
     assert all(r["statement"] for r in reasons)
+    medians = explain.typical_values(train[X])
+    assert medians["debt_to_income"] == pytest.approx(train["debt_to_income"].median()) and "purpose" not in medians
+    assert explain.reason_codes(expl, worst, medians=medians) == reasons  # precomputed medians: same reasons
+    for r in reasons:  # numeric statements follow the side of the median the applicant is on
+        if r["feature"] in medians and r["feature"] in explain.REASON_TEXT:
+            above, below = explain.REASON_TEXT[r["feature"]]
+            assert r["statement"] == (above if r["value"] > medians[r["feature"]] else below)
     with pytest.raises(explain.ExplanationError, match="at most|between 1 and 4"):
         explain.reason_codes(expl, worst, max_reasons=5)
     with pytest.raises(explain.ExplanationError, match="not among"):

@@ -65,6 +65,8 @@ def test_npv_hand_computed():
         bz.npv([1], 1.5)
     with pytest.raises(GovernanceError, match="horizon"):
         bz.npv([], 0.1)
+    with pytest.raises(GovernanceError, match="initial_investment"):
+        bz.npv([1], 0.1, initial_investment=-100)
 
 
 def _option(name, upfront, annual, cpd, drift, comp=0.0):
@@ -118,6 +120,79 @@ def test_scenario_options_flip_with_discount_rate_and_drift():
         bz.CaseInputs(volume_per_year=10, horizon_years=0)
 
 
+MEASURED = {"status_quo": 10.3, "patch": 7.2, "retrain": 7.0}  # EUR per decision, as measured in notebook 03
+
+
+def _recommend(variant="fraud", measured=MEASURED, **case):
+    sq, options = bz.scenario_options(variant, measured, **case.pop("scenario", {}))
+    return bz.recommend(bz.evaluate_options(options, sq, bz.CaseInputs(volume_per_year=bz.VOLUME[variant], **case)))
+
+
+def test_discount_rate_flips_retrain_to_sunset():
+    """A high discount rate weighs today's investment against distant savings: the cheaper-to-start vendor wins."""
+    licence = {"licence_per_decision": 0.65}
+    assert _recommend(discount_rate=0.03, scenario=licence) == "retrain"
+    assert _recommend(discount_rate=0.08, scenario=licence) == "retrain"
+    assert _recommend(discount_rate=0.5, scenario=licence) == "sunset"
+
+
+def test_drift_rate_flips_retrain_to_sunset():
+    """Fast drift favours the option least exposed to it (the vendor: drift_exposure 0.2 against 0.3)."""
+    assert _recommend(drift_rate=0.0) == "retrain" and _recommend(drift_rate=0.15) == "retrain"
+    assert _recommend(drift_rate=1.0) == "sunset"
+
+
+def test_false_negative_cost_reprices_the_models_and_flips_the_recommendation():
+    """cost_fn moves p* and every model's measured error cost; cheap errors make the vendor's 5% gap small."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(-4.5, 1.3, 20_000)
+    y = (rng.random(len(z)) < 1 / (1 + np.exp(-z))).astype(int)
+    probas = {name: 1 / (1 + np.exp(-(z + rng.normal(0, noise, len(z)))))
+              for name, noise in (("status_quo", 1.6), ("patch", 0.9), ("retrain", 0.5))}
+    costs = bz.Costs(fp=10, fn=250, review=3)
+
+    def build(case, cost_fn=None):
+        c = costs if cost_fn is None else bz.Costs(costs.fp, cost_fn, costs.review)
+        return bz.scenario_options("fraud", bz.measured_costs(y, probas, c, {"status_quo": 0.05}))
+
+    sens = bz.sensitivity(build, bz.CaseInputs(volume_per_year=bz.VOLUME["fraud"]), {"cost_fn": [62.5, 250.0]})
+    assert sens.recommendation.tolist() == ["sunset", "retrain"]
+    # the re-pricing is real: at a quarter of c_FN, p* rises and each model's measured cost falls
+    cheap = bz.measured_costs(y, probas, bz.Costs(10, 62.5, 3), {"status_quo": 0.05})
+    full = bz.measured_costs(y, probas, costs, {"status_quo": 0.05})
+    assert all(cheap[k] < full[k] for k in full)
+    assert cheap["retrain"] == pytest.approx(bz.expected_cost(y, probas["retrain"] >= 13 / 72.5,
+                                                              bz.Costs(10, 62.5, 3))["cost_per_decision"])
+
+
+def test_no_option_beats_the_status_quo_when_nothing_degraded():
+    """Same error cost and no drift to come: over one year no option earns back its investment."""
+    same = {"status_quo": 7.0, "patch": 7.0, "retrain": 7.0}
+    assert _recommend(measured=same, drift_rate=0.0, horizon_years=1) == bz.STATUS_QUO
+    # with drift still expected, the adaptable design pays even without a measured edge today
+    assert _recommend(measured=same) == "retrain"
+
+
+def test_compliance_exposure_is_derived_from_stated_assumptions():
+    # credit: 5% a year x EUR 15M (Art 99(4) cap) + EUR 450k remediation; fraud: 10% x 1M + 50k
+    assert bz.compliance_exposure("credit") == pytest.approx(0.05 * 15e6 + 450e3) == bz.COMPLIANCE_EXPOSURE["credit"]
+    assert bz.compliance_exposure("fraud") == pytest.approx(150e3)
+    assert bz.compliance_exposure("credit", {"p_action_per_year": 0.0}) == pytest.approx(450e3)
+    with pytest.raises(GovernanceError, match="probability"):
+        bz.compliance_exposure("credit", {"p_action_per_year": 1.5})
+    sq, options = bz.scenario_options("credit", MEASURED)
+    assert sq.compliance_exposure == bz.compliance_exposure("credit")
+    assert {o.name: "opportunity" in o.upfront for o in options} == {"patch": True, "retrain": True, "sunset": True}
+
+
+def test_near_tie_flagged():
+    table = pd.DataFrame({"option": ["retrain", "sunset", "patch"], "npv": [4.39e6, 4.23e6, 2.9e6]})
+    tie = bz.near_tie(table)
+    assert tie["best"] == "retrain" and tie["runner_up"] == "sunset" and tie["gap"] == pytest.approx(0.16 / 4.39)
+    assert bz.near_tie(table.assign(npv=[4.39e6, 3.9e6, 2.9e6])) is None  # 11% apart
+    assert bz.near_tie(table.assign(npv=[-1.0, -1.01, -2.0])) is None  # nothing positive: no winner to doubt
+
+
 def test_memo_has_every_section_and_the_table_numbers():
     measured = {"status_quo": 10.3, "patch": 7.2, "retrain": 7.0}
     inputs = bz.CaseInputs(volume_per_year=bz.VOLUME["fraud"])
@@ -134,6 +209,10 @@ def test_memo_has_every_section_and_the_table_numbers():
     for r in table.itertuples():
         assert f"| {r.option} | {fmt(float(r.I0))} |" in memo and fmt(float(r.npv)) in memo
     assert f"**{best}**, NPV EUR {fmt(npv)}" in memo
+    for r in sens.itertuples():  # every sensitivity row, with every option's NPV in EUR M
+        cells = " | ".join(f"{getattr(r, 'npv_' + o) / 1e6:.2f}" for o in table.option)
+        assert f"| {r.assumption} | {r.value:g} | {cells} | {r.recommendation} |" in memo
+    assert ("**Near tie:**" in memo) == (bz.near_tie(table) is not None)
     with pytest.raises(GovernanceError, match="not among"):
         bz.memo_markdown("fraud", table, sens, inputs, bz.DEFAULT_COSTS["fraud"],
                          decision={"option": "rewrite", "npv": 0}, risks=[])

@@ -32,7 +32,10 @@ def test_cost_threshold_exercise():
     e = ex.cost_threshold(costs)
     assert e.evaluate(340 / 3300).status == CORRECT
     assert e.evaluate(300 / 3300).status == INCORRECT  # forgot the review cost
+    assert "review" in e.evaluate(300 / 3300).problems[0] and "Elkan" in e.evaluate(300 / 3300).problems[0]
     assert e.evaluate(None).status == NOT_ATTEMPTED
+    free = ex.cost_threshold(bz.Costs(fp=300, fn=3000, review=0))
+    assert free.evaluate(300 / 3300).status == CORRECT  # with free reviews Elkan's p* is the answer
 
 
 def test_option_npv_exercise_agrees_with_business():
@@ -42,7 +45,8 @@ def test_option_npv_exercise_agrees_with_business():
         e = ex.option_npv(op, sq, inputs)
         flows = bz.cashflows(op, sq, inputs)
         assert e.evaluate(bz.npv(flows["net"], 0.1, op.initial_investment)).status == CORRECT
-        assert e.evaluate(flows["net"].sum() - op.initial_investment).status == INCORRECT  # not discounted
+        wrong = e.evaluate(flows["net"].sum() - op.initial_investment)
+        assert wrong.status == INCORRECT and "(1 + r)^t" in wrong.problems[0]  # not discounted: says so
 
 
 def test_reason_code_exercise():
@@ -81,7 +85,12 @@ def test_card_metrics_exercise():
               "demographic_parity_difference": s["demographic_parity_difference"],
               "equalized_odds_difference": s["equalized_odds_difference"]}
     assert e.evaluate(answer).status == CORRECT
-    assert e.evaluate(dict(answer, recall=tp / (tp + fp))).status == INCORRECT
+    wrong = e.evaluate(dict(answer, recall=tp / (tp + fp)))
+    assert wrong.status == INCORRECT and "TP / (TP + FN)" in wrong.problems[0]
+
+
+def test_numbers_in_reads_amounts_as_written():
+    assert ex.numbers_in("NPV EUR 4.39M, i.e. 4,388,094; 4.4 million or 950k") == [4.39e6, 4388094.0, 4.4e6, 950e3]
 
 
 def test_decision_exercise_checked_against_the_business_case():
@@ -94,10 +103,25 @@ def test_decision_exercise_checked_against_the_business_case():
     e = ex.decide(table, sens)
     best = bz.recommend(table)
     npv = float(table.set_index("option").loc[best, "npv"])
-    why = ("It has the highest NPV over three years, it adapts to drift, and it leaves no compliance exposure "
-           "for the explainability mandate.")
+    why = (f"{best} has the highest NPV over three years, it adapts to drift, and it leaves no compliance exposure "
+           f"for the explainability mandate; a one-year horizon would change the choice.")
     good = {"option": best, "npv": npv, "sensitive_to": "horizon_years", "justification": why}
     assert e.evaluate(good).status == CORRECT
+    with_npv = why.replace("a one-year horizon would change the choice", f"EUR {npv / 1e6:.2f}M")
+    assert e.evaluate(dict(good, justification=with_npv)).status == CORRECT
+    assert e.evaluate(e.reference).status == CORRECT
+
+    def problems(text):
+        return " ".join(e.evaluate(dict(good, justification=text)).problems)
+
+    # the old check passed any 15 words that said "cost"; now each gap is named
+    vague = "We should do this because the cost is lower and it is better for everyone involved in the long run."
+    assert "name the option" in problems(vague) and "two kinds of evidence" in problems(vague)
+    no_anchor = (f"{best} reduces drift exposure and compliance risk for the firm, which leadership cares about more "
+                 f"than anything else this year.")
+    assert "quote its NPV" in problems(no_anchor)
+    wrong_number = no_anchor + f" Its NPV is EUR {npv * 2 / 1e6:.1f}M."
+    assert "quote its NPV" in problems(wrong_number)
     other = next(o for o in table.option if o != best)
     assert e.evaluate(dict(good, option=other)).status == INCORRECT
     assert e.evaluate(dict(good, npv=npv * 2)).status == INCORRECT

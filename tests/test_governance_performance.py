@@ -68,6 +68,10 @@ def test_concept_drift_found_near_its_true_onset_and_not_without_it(drifting):
     quiet_world, quiet_p = _world(False)
     assert perf.calibration_drift(quiet_world, quiet_p).attrs["onset"] is None
     assert perf.detection_month(quiet_world, quiet_p) is None
+    with pytest.raises(GovernanceError, match="empty"):
+        perf.calibration_drift(world.iloc[:0], p[:0])
+    with pytest.raises(GovernanceError, match="missing"):
+        perf.calibration_drift(world.drop(columns="label"), p)
 
 
 def test_input_drift_uses_monitor_and_follows_the_switch():

@@ -46,6 +46,21 @@ def test_bad_scores_and_evidence_are_clear_errors():
         risk.score_elements(dict(EVIDENCE, annual_error_cost=-1))
     with pytest.raises(GovernanceError, match="missing"):
         risk.score_elements({"variant": "fraud"})
+    # a broken upstream number cannot pass as low risk
+    for key, bad in [("cost_increase", float("nan")), ("annual_error_cost", float("inf")),
+                     ("share_drifted", "0.3"), ("detection_lag_months", float("nan"))]:
+        with pytest.raises(GovernanceError, match="finite number"):
+            risk.score_elements(dict(EVIDENCE, **{key: bad}))
+    with pytest.raises(GovernanceError, match="below -1"):
+        risk.score_elements(dict(EVIDENCE, cost_increase=-1.5))
+    with pytest.raises(GovernanceError, match="True or False"):
+        risk.score_elements(dict(EVIDENCE, concept_drift="yes"))
+    # a fall in cost is legitimate and scores low; numpy booleans and numbers are accepted
+    import numpy as np
+
+    fell = risk.score_elements(dict(EVIDENCE, cost_increase=-0.2, concept_drift=np.bool_(False),
+                                    detection_lag_months=np.int64(1)))
+    assert fell["outcomes_analysis"] == 1 and fell["conceptual_soundness"] == 2
 
 
 def test_inventory_retire_and_revalidation_events():
@@ -65,10 +80,10 @@ def test_inventory_retire_and_revalidation_events():
 
 
 REG = {"risk_assessment": True, "continuous_risk_process": False, "drift_analysis": True, "fairness_audit": True,
-       "model_card": True, "technical_documentation": False, "event_logging": True, "human_review": True,
+       "model_card": True, "technical_documentation": ["change log"], "event_logging": True, "human_review": True,
        "accuracy_maintained": False, "qms": False, "log_retention_months": 12, "fria_done": False,
        "monitoring_lag_months": 3, "incident_process": True, "authority_reporting": False,
-       "per_decision_explanations": True, "reason_codes": True}
+       "per_decision_explanations": True, "reason_codes": True, "instructions_for_use": []}
 
 
 def test_checklist_differs_by_variant():
@@ -86,6 +101,18 @@ def test_checklist_differs_by_variant():
     assert credit.loc["Art 86", "status"] == "met"
     short = regulation.checklist("credit", dict(REG, log_retention_months=3)).set_index("article")
     assert short.loc["Art 19 / 26(6)", "status"] == "partly"
+    assert credit.loc["Art 11 + Annex IV", "status"] == "partly" and "change log" in credit.loc["Art 11 + Annex IV",
+                                                                                               "evidence"]
+    assert credit.loc["Art 13", "status"] == "met"
+    gaps = regulation.checklist("credit", dict(REG, instructions_for_use=["13(3)(f) logs"], event_logging=False))
+    gaps = gaps.set_index("article")
+    assert gaps.loc["Art 13", "status"] == "partly" and "13(3)(f)" in gaps.loc["Art 13", "evidence"]
+    assert gaps.loc["Art 12", "status"] == "not met"
+    assert gaps.loc["Art 19 / 26(6)", "status"] == "not met"  # a retention period of a log that does not exist
+    # who owes what: an in-house model makes the firm both provider and deployer
+    assert credit.loc["Art 27", "role"] == "deployer" and credit.loc["Art 17", "role"] == "provider"
+    assert credit.loc["Art 86", "role"] == "deployer" and "deployer" in credit.loc["Art 14", "role"]
+    assert list(regulation.duties("credit").article) == articles and not regulation.duties("fraud").required.any()
     summary = regulation.summary(regulation.checklist("credit", REG))
     assert summary["required"] == 13 and sum(summary[s] for s in regulation.STATUSES) == 13
     md = regulation.to_markdown(regulation.checklist("fraud", REG), "fraud")
@@ -99,6 +126,41 @@ def test_checklist_rejects_missing_evidence_and_bad_retention():
         regulation.checklist("credit", dict(REG, log_retention_months=-1))
     with pytest.raises(GovernanceError, match="unknown variant"):
         regulation.checklist("loans", REG)
+    with pytest.raises(GovernanceError, match="list of items missing"):
+        regulation.checklist("credit", dict(REG, technical_documentation=False))
+
+
+def test_decision_log_check_finds_every_gap():
+    import pandas as pd
+
+    log = pd.DataFrame({"decision_id": [1, 2, 3], "day": [0, 1, 2], "model_id": "M", "model_version": "1.0",
+                        "score": [0.1, 0.5, 0.9], "threshold": 0.4, "decision": [0, 1, 1], "amount": [5.0, 6.0, 7.0]})
+    ok = regulation.check_decision_log(log, inputs=["amount"], expected_ids=[1, 2, 3])
+    assert ok == {"complete": True, "rows": 3, "missing_columns": [], "missing_decisions": 0, "blank_cells": 0}
+    assert regulation.check_decision_log(log, inputs=["amount"], expected_ids=[1, 2, 3, 4])["missing_decisions"] == 1
+    assert regulation.check_decision_log(log.drop(columns="model_version"), inputs=["amount"],
+                                         expected_ids=[1, 2, 3])["missing_columns"] == ["model_version"]
+    blank = regulation.check_decision_log(log.assign(amount=[5.0, None, 7.0]), inputs=["amount"], expected_ids=[1])
+    assert blank["blank_cells"] == 1 and not blank["complete"]
+    table = regulation.checklist("fraud", dict(REG, event_logging=ok)).set_index("article")
+    assert table.loc["Art 12", "status"] == "met" and "3 rows" in table.loc["Art 12", "evidence"]
+
+
+def test_art13_and_annex_iv_coverage_read_the_documents(tmp_path):
+    card = "## 2. Intended use\n## 4. Metrics\n**contact:** x\n## 8. Ethical considerations\n"
+    missing = regulation.art13_missing({"card": card})
+    assert "13(3)(a) identity and contact details of the provider" not in missing
+    assert "13(3)(f) how to collect, store and interpret the logs" in missing
+    assert len(missing) == len(regulation.ART13_ITEMS) - 4
+    markers = list(regulation.ART13_ITEMS.values())
+    halves = {"card": "\n".join(markers[:5]), "instructions": "\n".join(markers[5:])}
+    assert regulation.art13_missing(halves) == []  # items may be covered by any of the documents
+    assert len(regulation.annex_iv_missing(tmp_path)) == len(regulation.ANNEX_IV_ITEMS)
+    for name in regulation.ANNEX_IV_ITEMS.values():
+        (tmp_path / name).write_text("x")
+    assert regulation.annex_iv_missing(tmp_path) == []
+    with pytest.raises(GovernanceError, match="not a folder"):
+        regulation.annex_iv_missing(tmp_path / "nope")
 
 
 def test_framework_gates_scale_with_tier_and_route_reviews():

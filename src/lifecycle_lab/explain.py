@@ -171,15 +171,24 @@ def global_importance(pipeline, X, y, *, scoring: str = "roc_auc", n_repeats: in
     return table.sort_values("importance_mean", ascending=False, ignore_index=True)
 
 
+def typical_values(background: "pd.DataFrame") -> dict:
+    """The median of each numeric input of the background: what 'above / below typical' is measured against.
+
+    Compute it once and pass it as `medians=` to `reason_codes` when phrasing many decisions."""
+    return {c: float(background[c].median()) for c in background.columns
+            if background[c].dtype.kind in "biuf"}
+
+
 def reason_codes(explanation: Explanation, row: Any, *, max_reasons: int = MAX_REASONS,
-                 background: "pd.DataFrame | None" = None, text: dict | None = None) -> list[dict]:
+                 background: "pd.DataFrame | None" = None, text: dict | None = None,
+                 medians: dict | None = None) -> list[dict]:
     """The principal reasons for one adverse decision: the inputs that pushed the risk score up most.
 
     Why: Reg B 1002.9(b)(2) asks for the specific principal reasons, and the CFPB (Circulars 2022-03,
     2023-03) says they must describe the factors actually scored, even for complex models. Only inputs
     with a positive contribution (towards 'bad') qualify, largest first, at most four. Each reason carries
     its contribution in log-odds and a statement; numeric statements depend on whether the applicant's
-    value is above or below the background median.
+    value is above or below the background median (`medians`, computed from `background` when not given).
     """
     if not 1 <= max_reasons <= MAX_REASONS:
         raise ExplanationError(f"max_reasons={max_reasons}: give between 1 and {MAX_REASONS} principal reasons "
@@ -187,6 +196,8 @@ def reason_codes(explanation: Explanation, row: Any, *, max_reasons: int = MAX_R
     if row not in explanation.values.index:
         raise ExplanationError(f"row {row!r} is not among the explained rows")
     text = REASON_TEXT if text is None else text
+    if medians is None and background is not None:
+        medians = typical_values(background)
     phi = explanation.values.loc[row]
     positive = phi[phi > 0].sort_values(ascending=False).head(max_reasons)
     reasons = []
@@ -195,8 +206,8 @@ def reason_codes(explanation: Explanation, row: Any, *, max_reasons: int = MAX_R
         above, below = text.get(feature, (feature, feature))
         if isinstance(raw, str):
             statement = f"{above}: {raw}"
-        elif background is not None and feature in background:
-            statement = above if raw > float(background[feature].median()) else below
+        elif medians is not None and feature in medians:
+            statement = above if raw > medians[feature] else below
         else:
             statement = above
         reasons.append({"feature": feature, "contribution": float(value), "value": raw, "statement": statement})

@@ -338,6 +338,14 @@ def threshold_optimizer_flags(estimator, X_fit, y_fit, sensitive_fit, X, sensiti
     return np.asarray(mitigator.predict(X, sensitive_features=sensitive, random_state=seed)).astype(int)
 
 
+def _fpr(y_true, y_pred) -> float:
+    """False-positive rate by counting (fast inside a bootstrap; NaN without negatives, as fairlearn's 0/0)."""
+    import numpy as np
+
+    neg = np.asarray(y_true) == 0
+    return float((np.asarray(y_pred)[neg] == 1).mean()) if neg.any() else float("nan")
+
+
 def compare_mitigations(y_true, flags: Mapping[str, Any], sensitive, *, cost: Callable | None = None,
                         favourable=1, attribute_at_decision: Mapping[str, bool] | None = None,
                         n_boot: int = 200, seed: int = 0) -> "pd.DataFrame":
@@ -357,7 +365,7 @@ def compare_mitigations(y_true, flags: Mapping[str, Any], sensitive, *, cost: Ca
     rows = {}
     for name, flag in flags.items():
         s = parity_summary(y_true, flag, sensitive)
-        ci = bootstrap_ci("false_positive_rate", y_true, flag, sensitive, n_boot=n_boot, seed=seed)
+        ci = bootstrap_ci(_fpr, y_true, flag, sensitive, n_boot=n_boot, seed=seed)
         screen = four_fifths_screen(flag, sensitive, favourable=favourable)
         row = {"dp_difference": s["demographic_parity_difference"], "dp_ratio": s["demographic_parity_ratio"],
                "eo_difference": s["equalized_odds_difference"], "eo_ratio": s["equalized_odds_ratio"],

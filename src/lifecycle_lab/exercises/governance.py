@@ -48,6 +48,9 @@ def cost_threshold(costs) -> ValueExercise:
     expected = 1.0 if gap(1.0) > 0 else float(brentq(gap, 0.0, 1.0, xtol=1e-12))
     return ValueExercise(
         "ex4 cost-optimal threshold", expected, rtol=1e-4,
+        advice=("a flag costs the review as well as the possible false positive, so p* = (c_FP + c_review) / "
+                "(c_FP + c_FN); Elkan's c_FP / (c_FP + c_FN) is the answer only when reviews are free"
+                if costs.review > 0 else "with free reviews p* is Elkan's c_FP / (c_FP + c_FN)"),
         hints=["Flag a case when the expected cost of flagging is below the expected cost of letting it pass.",
                "Flagging costs c_review + (1 - p) c_FP; letting it pass costs p c_FN. Set them equal.",
                "p* = (c_FP + c_review) / (c_FP + c_FN); with no review cost this is Elkan's c_FP / (c_FP + c_FN)."],
@@ -67,6 +70,9 @@ def option_npv(option, status_quo, inputs) -> ValueExercise:
         total += (sq_loss - op_loss - d_c) / (1 + rate) ** t
     return ValueExercise(
         f"ex5 NPV of '{option.name}'", total, rtol=1e-6, atol=1.0,
+        advice="subtract I0 (the sum of the upfront costs), count dB_t with the compliance exposure and the "
+               "error cost growing with drift_rate x drift_exposure, and divide year t's net flow by (1 + r)^t "
+               "(year 1 is discounted once)",
         hints=["NPV = -I0 + sum over years t = 1..T of (dB_t - dC_t) / (1 + r)^t; I0 is the sum of the "
                "option's upfront costs.",
                "dB_t is the loss avoided against the status quo in year t: error cost (volume x cost per "
@@ -143,6 +149,11 @@ def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise
     }
     return ValueExercise(
         "ex3 model card: the Metrics section", expected, rtol=1e-3, atol=1e-6,
+        advice={"precision": "precision = TP / (TP + FP) on the evaluation window at the legacy threshold",
+                "recall": "recall = TP / (TP + FN): of the positive cases, the share the model flagged",
+                "cost_per_1k": "1000 x the expected cost per decision of the evaluation window (cost_eval)",
+                "demographic_parity_difference": "the largest minus the smallest flag rate across age bands",
+                "equalized_odds_difference": "the larger of the TPR gap and the FPR gap across age bands"},
         hints=["Every number must come from the evaluation window (recent labelled months) at the model's "
                "current threshold, the same data the rest of the card describes.",
                "precision and recall from the flags and labels; cost_per_1k from the monthly table's "
@@ -153,6 +164,25 @@ def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise
                  "flag_eval),\n          'cost_per_1k': cost_per_1k, 'demographic_parity_difference': "
                  "s['demographic_parity_difference'],\n          'equalized_odds_difference': "
                  "s['equalized_odds_difference']}")
+
+
+# How a justification may name each assumption of the sensitivity table.
+ASSUMPTION_WORDS = {"discount_rate": ("discount",), "drift_rate": ("drift rate", "drift_rate"),
+                    "horizon_years": ("horizon",), "volume_per_year": ("volume",),
+                    "cost_fn": ("false negative", "false-negative", "cost_fn", "c_fn", "fn cost")}
+EVIDENCE_WORDS = ("npv", "net present value", "drift", "complian", "tco", "error cost", "explain")
+
+
+def numbers_in(text: str) -> list[float]:
+    """The amounts written in a text: '4,388,094', 'EUR 4.39M', '4.4 million', '950k' (for the NPV check)."""
+    import re
+
+    out = []
+    for m in re.finditer(r"(\d[\d,]*(?:\.\d+)?)\s*(million|thousand|mn|m|k)?(?![a-z])", text.lower()):
+        value = float(m.group(1).replace(",", ""))
+        scale = {"million": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}.get(m.group(2) or "", 1.0)
+        out.append(value * scale)
+    return out
 
 
 def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status_quo")) -> DecisionExercise:
@@ -171,6 +201,22 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
         return None if value in flips else (f"the recommendation does not change when {value} varies over the "
                                             f"table's range; look for the rows whose recommendation differs")
 
+    def justification_ok(value):
+        text = str(value).lower()
+        problems = []
+        if best.replace("_", " ") not in text.replace("_", " "):
+            problems.append(f"name the option you recommend ({best!r})")
+        evidence = [w for w in EVIDENCE_WORDS if w in text]
+        if len(evidence) < 2:
+            problems.append(f"rest it on at least two kinds of evidence (for example {', '.join(EVIDENCE_WORDS)}); "
+                            f"found {evidence or 'none'}")
+        quotes_npv = npv_best > 0 and any(abs(x - npv_best) <= 0.1 * npv_best for x in numbers_in(text))
+        names_flip = any(w in text for f in flips for w in ASSUMPTION_WORDS.get(f, (f,)))
+        if not (quotes_npv or names_flip):
+            problems.append("quote its NPV (within 10%, e.g. 'EUR 4.4M') or name the assumption that would change "
+                            "the decision" + (f" ({', '.join(flips)})" if flips else ""))
+        return "; ".join(problems) or None
+
     return DecisionExercise(
         "ex6 patch, retrain or sunset",
         {"option": Field("the option you recommend", choices=list(choices), expected=best,
@@ -179,8 +225,9 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
                       why="read it off the options table"),
          "sensitive_to": Field("an assumption whose plausible range changes the recommendation ('none' if none)",
                                validate=flips_ok),
-         "justification": Field("why, for leadership: money, risk and compliance", min_words=15,
-                                mention=["npv", "drift", "complian", "cost", "explain"])},
+         "justification": Field("why, for leadership: the option, its NPV or the assumption it rests on, and the "
+                                "evidence (NPV, drift, compliance, TCO, error cost, explanations)", min_words=15,
+                                validate=justification_ok)},
         reference={"option": best, "npv": npv_best, "sensitive_to": flips[0] if flips else "none",
                    "justification": (f"{best} has the highest NPV (EUR {npv_best:,.0f}) of the options compared; "
                                      f"the recommendation changes with {', '.join(flips) or 'none of the assumptions'}"
@@ -188,8 +235,8 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
                                      f"are priced in the cost of each option.")},
         hints=["Start from the options table: which option has the highest NPV, and is it positive?",
                "Then read the sensitivity table: in which rows does the recommendation change?",
-               "A good justification names the NPV, the drift that makes the legacy design decay, and the "
-               "compliance exposure each option leaves."],
+               "A good justification names the option and its NPV (or the assumption that could flip it), the "
+               "drift that makes the legacy design decay, and the compliance exposure each option leaves."],
         solution="answer = {'option': business.recommend(options), 'npv': <its npv>,\n"
                  "          'sensitive_to': <an assumption whose rows change the recommendation>,\n"
-                 "          'justification': '<two sentences naming NPV, drift and compliance>'}")
+                 "          'justification': '<the option, its NPV in EUR, drift and compliance, in two sentences>'}")

@@ -3,16 +3,15 @@
 One module per concern: `performance` (monthly outcomes and drift diagnosis), `risk` (SR 11-7 style
 assessment and tiering), `regulation` (EU AI Act checklist per variant), `modelcard` (Mitchell et al. 2019),
 `business` (costs, thresholds, NPV, sensitivity), `migration` (shadow / canary / sunset plan),
-`incident` (the incident report), `framework` (stage gates and review routes for a whole platform). Each validates its inputs and raises `GovernanceError` with a message
-that says what to fix.
+`incident` (the incident report), `framework` (stage gates and review routes for a whole platform).
+Each validates its inputs and raises `GovernanceError` with a message that says what to fix.
 """
+
+from ..scenarios.transactions import VARIANTS  # one list of variants for the world and its governance
 
 
 class GovernanceError(ValueError):
     """An input to a governance computation is invalid (negative cost, unknown variant, empty month...)."""
-
-
-VARIANTS = ("fraud", "credit")
 
 
 def check_variant(variant: str) -> str:

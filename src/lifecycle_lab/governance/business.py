@@ -128,6 +128,7 @@ def npv(cashflows: Sequence[float], rate: float, initial_investment: float = 0.0
         raise GovernanceError("no cash flows: the horizon must be at least one year")
     if any(not math.isfinite(c) for c in flows):
         raise GovernanceError("cash flows must be finite numbers")
+    _nonneg("initial_investment", initial_investment)
     return -float(initial_investment) + sum(c / (1 + rate) ** t for t, c in enumerate(flows, start=1))
 
 
@@ -241,8 +242,33 @@ def recommend(table: "pd.DataFrame") -> str:
 # -- the scenario's options ------------------------------------------------------------------------------
 
 # Yearly volumes and TCO assumptions (EUR) per variant: stated, editable, and varied in the sensitivity table.
+# fraud: the transactions the model scores after the card switch's rules have passed the obviously safe
+# ones (hence the high fraud rate of the simulation); credit: applications decided a year.
 VOLUME = {"fraud": 400_000, "credit": 60_000}
-COMPLIANCE_EXPOSURE = {"fraud": 150_000, "credit": 1_200_000}
+
+# Expected yearly cost of the regulatory gaps the status quo leaves open, built from stated assumptions:
+# P(a supervisor acts on the gaps in a year) x the penalty it would impose + remediation work (external
+# review, re-documentation) that a finding forces. credit: the AI Act caps fines for breaches of the
+# high-risk duties at EUR 15M or 3% of worldwide turnover (Art 99(4)); fraud is not high-risk under the
+# AI Act, so its exposure comes from other regimes (consumer protection, payment supervision), assumed far
+# smaller. Assumptions for the exercise, not legal or actuarial advice.
+COMPLIANCE_ASSUMPTIONS = {
+    "fraud": {"p_action_per_year": 0.10, "penalty": 1_000_000, "remediation": 50_000},
+    "credit": {"p_action_per_year": 0.05, "penalty": 15_000_000, "remediation": 450_000},
+}
+
+
+def compliance_exposure(variant: str, assumptions: dict | None = None) -> float:
+    """Expected yearly cost of unmet regulatory duties = P(action a year) x penalty + remediation."""
+    check_variant(variant)
+    a = dict(COMPLIANCE_ASSUMPTIONS[variant], **(assumptions or {}))
+    p = a["p_action_per_year"]
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise GovernanceError(f"p_action_per_year={p!r} must be a probability between 0 and 1")
+    return p * _nonneg("penalty", a["penalty"]) + _nonneg("remediation", a["remediation"])
+
+
+COMPLIANCE_EXPOSURE = {v: compliance_exposure(v) for v in COMPLIANCE_ASSUMPTIONS}  # fraud 150k, credit 1.2M
 
 
 def measured_costs(y_true, probas: dict, costs: Costs, thresholds: dict | None = None) -> dict:
@@ -268,6 +294,10 @@ def scenario_options(variant: str, cost_per_decision: dict, *, licence_per_decis
     'sunset' (retire the in-house model, replace it with a vendor service) is assumed to perform
     `vendor_gap` (5%) worse than the in-house new architecture, because it is not trained on this firm's
     data, and is paid per decision. Credit carries more compliance work (high-risk duties, FRIA, reasons).
+    Every option carries an opportunity cost: the team's time spent on it and not elsewhere (for sunset,
+    the integration and parallel run with the vendor). The status quo's compliance exposure is
+    `compliance_exposure(variant)`; patch halves it, sunset leaves a tenth (the vendor becomes the
+    provider; the firm keeps the deployer's duties), retrain closes it.
     """
     check_variant(variant)
     missing = {STATUS_QUO, "patch", "retrain"} - set(cost_per_decision)
@@ -296,7 +326,7 @@ def scenario_options(variant: str, cost_per_decision: dict, *, licence_per_decis
                      cost_per_decision["retrain"], 0.3, 0.0,
                      "new explainable architecture, retrained yearly, built-in reason codes")
     sunset = Option("sunset", {"migration": 450_000, "validation": 100_000, "compliance": 80_000 * k,
-                               "contract": 150_000},
+                               "contract": 150_000, "opportunity": 100_000},
                     {"infrastructure": 50_000, "licence": licence * volume, "labelling": 80_000,
                      "validation": 50_000, "compliance": 30_000 * k},
                     cost_per_decision["retrain"] * (1 + vendor_gap), 0.2, 0.1 * exposure,
@@ -332,6 +362,27 @@ def sensitivity(build, inputs: CaseInputs, grid: dict) -> "pd.DataFrame":
     return pd.DataFrame(rows)
 
 
+NEAR_TIE = 0.05  # the best two NPVs closer than 5% of the best: the ranking rests on the assumptions
+
+
+def near_tie(table: "pd.DataFrame", within: float = NEAR_TIE) -> dict | None:
+    """The runner-up and the gap when the best two options' NPVs are within `within` of the best; else None.
+
+    Why: a 1% lead in a model built on stated assumptions is not a finding; the memo must say so and
+    point at the assumptions that decide it instead of presenting the winner as clear.
+    """
+    if not 0 <= within < 1:
+        raise GovernanceError(f"within={within!r} must be a share between 0 and 1, e.g. 0.05")
+    ranked = table.sort_values("npv", ascending=False)
+    if len(ranked) < 2:
+        return None
+    best, second = ranked.iloc[0], ranked.iloc[1]
+    if best["npv"] <= 0:
+        return None
+    gap = float(best["npv"] - second["npv"]) / float(abs(best["npv"]))
+    return {"best": str(best["option"]), "runner_up": str(second["option"]), "gap": gap} if gap < within else None
+
+
 MEMO_SECTIONS = ("Decision requested", "Recommendation", "Options compared", "Assumptions", "Sensitivity",
                  "Risks and conditions")
 
@@ -356,21 +407,31 @@ def memo_markdown(variant: str, table: "pd.DataFrame", sens: "pd.DataFrame", inp
              "## Recommendation",
              f"**{decision['option']}**, NPV EUR {fmt(float(decision['npv']))} over {inputs.horizon_years} years "
              f"at a discount rate of {inputs.discount_rate:.1%}.", "", str(decision.get("justification", "")), "",
-             "## Options compared", "| option | I0 (EUR) | running / year (EUR) | year-1 error cost (EUR) | NPV (EUR) |",
-             "|---|---|---|---|---|"]
+             "## Options compared",
+             "| option | I0 (EUR) | running / year (EUR) | year-1 error cost (EUR) | NPV (EUR) |", "|---|---|---|---|---|"]
     for r in table.itertuples():
         lines.append(f"| {r.option} | {fmt(float(r.I0))} | {fmt(float(r.running_per_year))} | "
                      f"{fmt(float(r.error_cost_year1))} | {fmt(float(r.npv))} |")
     lines += ["", "## Assumptions",
-              f"- cost matrix: c_FP = {fmt(costs.fp)}, c_FN = {fmt(costs.fn)}, c_review = {fmt(costs.review)} "
+              f"- cost matrix: c_FP = {costs.fp:,g}, c_FN = {costs.fn:,g}, c_review = {costs.review:,g} "
               f"EUR; cost-optimal threshold p* = {costs.p_star:.3f}",
               f"- volume: {fmt(float(inputs.volume_per_year))} decisions a year; drift rate "
               f"{inputs.drift_rate:.0%} a year; horizon {inputs.horizon_years} years; discount rate "
               f"{inputs.discount_rate:.1%}", "",
-              "## Sensitivity", "| assumption | value | recommendation |", "|---|---|---|"]
-    for r in sens.itertuples():
-        lines.append(f"| {r.assumption} | {r.value:g} | {r.recommendation} |")
+              "## Sensitivity"]
+    npv_cols = [c for c in sens.columns if c.startswith("npv_")]
+    lines += ["| assumption | value | " + " | ".join(f"NPV {c[4:]} (EUR M)" for c in npv_cols) + " | recommendation |",
+              "|---|---|" + "---|" * len(npv_cols) + "---|"]
+    for r in sens.to_dict("records"):
+        lines.append(f"| {r['assumption']} | {r['value']:g} | "
+                     + " | ".join(f"{r[c] / 1e6:.2f}" for c in npv_cols) + f" | {r['recommendation']} |")
     flips = sorted(set(sens.loc[sens["recommendation"] != decision["option"], "assumption"]))
-    lines += ["", f"The recommendation changes with: {', '.join(flips) if flips else 'none of the assumptions tested'}.",
-              "", "## Risks and conditions", *[f"- {r}" for r in risks]]
+    changes = ", ".join(flips) if flips else "none of the assumptions tested"
+    lines += ["", f"The recommendation changes with: {changes}."]
+    tie = near_tie(table)
+    if tie:
+        lines += ["", f"**Near tie:** {tie['best']} leads {tie['runner_up']} by {tie['gap']:.1%} of its NPV, less than "
+                      f"the {NEAR_TIE:.0%} the assumptions can be trusted to. Treat the two as equal on money and "
+                      f"decide on the assumptions above and on the risks below."]
+    lines += ["", "## Risks and conditions", *[f"- {r}" for r in risks]]
     return "\n".join(lines) + "\n"

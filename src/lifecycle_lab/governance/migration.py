@@ -1,19 +1,29 @@
 """Migration from the legacy model to its replacement, and the sunset of the legacy model.
 
 Why: replacing a model that decides about money or people is itself a risk. The replacement runs in
-shadow, then a canary, then ramps, with the legacy model kept warm so a rollback is instant; an automated
-trigger (`lifecycle_lab.rollout.RollbackTrigger`, agreed before deployment) rolls back on a > 5% drop of
-the business metric over a minimum sample and consecutive windows. Then the legacy model is
-decommissioned on a plan (NIST AI RMF GOVERN 1.7, MANAGE 2.4) with its records retained.
+shadow, then a canary, then ramps, with the legacy model kept warm so a rollback is instant. Two kinds of
+automated guard watch it, agreed before deployment:
 
-The canary is simulated by replaying recent labelled decisions (labels arrive late, so a live canary
-reads a proxy; a replay shows what the trigger would have done).
+- a **label-free guard** on mirrored traffic (the replacement scores every request from the shadow on,
+  whatever share it serves): agreement with the legacy model's decisions, the ratio of their flag rates and
+  the PSI of the replacement's scores against its validation scores. It needs no labels, so it can act
+  within days, in shadow and canary;
+- the **> 5% business-metric trigger** (`lifecycle_lab.rollout.RollbackTrigger`) on outcomes: it needs
+  labels, which arrive 40-90 days late, and a minimum sample per window that at this firm's volume takes
+  months of full traffic. `label_trigger_reach` says in calendar time what it can and cannot see.
+
+Then the legacy model is decommissioned on a plan (NIST AI RMF GOVERN 1.7, MANAGE 2.4) with its records
+retained. The rollout is simulated by replaying recent labelled decisions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
+import math
+from dataclasses import dataclass, field
+
+from .. import rollout
 from . import GovernanceError, check_variant
 from .business import Costs
 
@@ -42,6 +52,27 @@ def _value_from_counts(tp, fp, fn, n, costs: Costs) -> float:
     return float((tp + fn) * costs.fn - (fp * costs.fp + fn * costs.fn + (tp + fp) * costs.review)) / n
 
 
+def value_per_decision(y, flag, costs: Costs):
+    """Each decision's contribution to the business metric: EUR of cost avoided against flagging nothing."""
+    import numpy as np
+
+    y = np.asarray(y).astype(int)
+    flag = np.asarray(flag).astype(int)
+    if len(y) != len(flag) or len(y) == 0:
+        raise GovernanceError("y and flag must be non-empty and of equal length")
+    return y * costs.fn - ((flag == 1) & (y == 0)) * costs.fp - ((flag == 0) & (y == 1)) * costs.fn \
+        - flag * costs.review
+
+
+def _mean_sd(y, flag, costs: Costs) -> tuple[float, float]:
+    value = value_per_decision(y, flag, costs)
+    mean, sd = float(value.mean()), float(value.std())
+    if mean <= 0:
+        raise GovernanceError("the champion avoids no cost on average (metric <= 0): a relative-drop trigger "
+                              "is meaningless; pick another business metric")
+    return mean, sd
+
+
 def required_sample(y, flag, costs: Costs, *, drop: float = 0.05, z: float = 2.5) -> int:
     """Decisions a window needs before a `drop` of the business metric stands out from noise.
 
@@ -51,15 +82,320 @@ def required_sample(y, flag, costs: Costs, *, drop: float = 0.05, z: float = 2.5
     """
     import numpy as np
 
+    mean, sd = _mean_sd(y, flag, costs)
+    return int(np.ceil((z * sd / (drop * mean)) ** 2))
+
+
+def minimum_detectable_drop(y, flag, costs: Costs, n: float, *, z: float = 2.5) -> float:
+    """The smallest relative drop a window of `n` decisions tells from noise: z * sd / (mean * sqrt(n)).
+
+    The same rule of thumb as `required_sample`, solved for the drop; `inf` for an empty window.
+    """
+    mean, sd = _mean_sd(y, flag, costs)
+    return math.inf if n <= 0 else z * sd / (mean * math.sqrt(n))
+
+
+# The migration in calendar days: (stage, challenger weight, days). The shadow is watched by the label-free
+# guard; the stages after it also serve customers.
+STAGE_DAYS = (("shadow", 0.0, 14), ("canary 1%", 0.01, 14), ("ramp 20%", 0.2, 7), ("ramp 40%", 0.4, 7),
+              ("ramp 60%", 0.6, 7), ("ramp 80%", 0.8, 7), ("full", 1.0, 14))
+DAYS_PER_YEAR = 365
+
+
+def daily_volume(volume_per_year: float) -> float:
+    """Decisions a day at a yearly volume (the business case's volume, so every document uses one volume)."""
+    if isinstance(volume_per_year, bool) or not isinstance(volume_per_year, (int, float)) or volume_per_year <= 0:
+        raise GovernanceError(f"volume_per_year={volume_per_year!r} must be a positive number of decisions")
+    return volume_per_year / DAYS_PER_YEAR
+
+
+def calendar_plan(window_days: int, *, guard_shadow: bool = True, stages=STAGE_DAYS) -> tuple:
+    """The rollout plan as `rollout.Stage`s whose windows last `window_days` each (a stage of d days gets
+    ceil(d / window_days) windows). `guard_shadow`: the label-free guard watches the shadow too (the
+    outcome trigger does not: the shadow serves no one, and declined cases have no outcome)."""
+    if isinstance(window_days, bool) or not isinstance(window_days, int) or window_days < 1:
+        raise GovernanceError(f"window_days={window_days!r} must be a whole number of days >= 1")
+    return tuple(rollout.Stage(name, weight, max(1, math.ceil(days / window_days)),
+                               guarded=guard_shadow or weight > 0) for name, weight, days in stages)
+
+
+def stage_start(plan, name: str) -> int:
+    """The index of the first window of stage `name` in a plan (windows are numbered across stages)."""
+    k = 0
+    for stage in plan:
+        if stage.name == name:
+            return k
+        k += stage.windows
+    raise GovernanceError(f"stage {name!r} is not in the plan: {[s.name for s in plan]}")
+
+
+def label_trigger_reach(y, flag, costs: Costs, *, volume_per_year: float, label_delay_days: float,
+                        drop: float = 0.05, z: float = 2.5, window_days: int = 7, stages=STAGE_DAYS) -> "pd.DataFrame":
+    """What a label-based `drop` trigger can see at each stage, in calendar time.
+
+    Per stage: the challenger's decisions per window (weight x the business case's daily volume x
+    window_days), the minimum sample (`required_sample`), the windows of this weight needed to reach it,
+    the minimum detectable drop in one window, and whether one window can see `drop` at all. Outcomes are
+    read only once labels arrive (`label_delay_days` later); `attrs` hold the minimum sample, the weeks of
+    full traffic it takes, and the daily volume at which one window of the first ramp would suffice.
+    """
+    import pandas as pd
+
+    need = required_sample(y, flag, costs, drop=drop, z=z)
+    per_day = daily_volume(volume_per_year)
+    rows = []
+    for name, weight, days in stages:
+        if weight == 0:
+            continue
+        n = weight * per_day * window_days
+        rows.append({"stage": name, "weight": weight, "days": days, "challenger decisions per window": round(n),
+                     "windows needed": math.ceil(need / n), "detectable drop in one window":
+                     minimum_detectable_drop(y, flag, costs, n, z=z), "sees a 5% drop": n >= need,
+                     "outcomes readable after (days)": label_delay_days})
+    table = pd.DataFrame(rows).set_index("stage")
+    first_ramp = next((w for _, w, _ in stages if 0.1 <= w < 1), 1.0)
+    table.attrs.update({"min_sample": need, "window_days": window_days,
+                        "days_at_full_traffic": need / per_day, "daily_volume": per_day,
+                        "daily_volume_needed": need / (first_ramp * window_days), "first_ramp_weight": first_ramp})
+    return table
+
+
+def paired_value_ci(y, champion_flag, challenger_flag, costs: Costs, *, n_boot: int = 1000, seed: int = 0,
+                    level: float = 0.95) -> dict:
+    """Champion vs challenger on the same labelled decisions: each one's business metric, the difference
+    (challenger - champion) and its percentile-bootstrap interval (decisions resampled in pairs).
+
+    Why: the promote decision before any traffic moves. Paired on the same rows, the comparison is far
+    less noisy than two separate samples; promote to shadow only if the interval is above zero.
+    """
+    import numpy as np
+
+    a = value_per_decision(y, champion_flag, costs)
+    b = value_per_decision(y, challenger_flag, costs)
+    if len(a) != len(b):
+        raise GovernanceError("both models must be scored on the same decisions")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
+        raise GovernanceError(f"n_boot={n_boot!r}: use a whole number of at least 100 replicates")
+    d = b - a
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
+    reps = d[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(reps, [alpha, 1 - alpha])
+    return {"champion": float(a.mean()), "challenger": float(b.mean()), "difference": float(d.mean()),
+            "lower": float(lo), "upper": float(hi), "level": level, "n": int(len(d)),
+            "promote": bool(lo > 0)}
+
+
+def good_pass_rate(y, flag) -> float:
+    """Share of good cases not flagged: for credit, the approval rate of applicants who repaid (seed 003's
+    'approval rate for qualified applicants'); for fraud, genuine payments let through."""
+    import numpy as np
+
     y = np.asarray(y).astype(int)
     flag = np.asarray(flag).astype(int)
-    value = y * costs.fn - ((flag == 1) & (y == 0)) * costs.fp - ((flag == 0) & (y == 1)) * costs.fn \
-        - flag * costs.review
-    mean, sd = float(value.mean()), float(value.std())
-    if mean <= 0:
-        raise GovernanceError("the champion avoids no cost on average (metric <= 0): a relative-drop trigger "
-                              "is meaningless; pick another business metric")
-    return int(np.ceil((z * sd / (drop * mean)) ** 2))
+    if (y == 0).sum() == 0:
+        raise GovernanceError("no good cases (label 0) to compute a pass rate on")
+    return float((flag[y == 0] == 0).mean())
+
+
+# -- the label-free guard -------------------------------------------------------------------------------
+
+@dataclass
+class GuardCheck:
+    """One window as the label-free guard saw it."""
+
+    window: int
+    n: int
+    agreement: float
+    flag_ratio: float
+    psi: float
+    counted: bool
+    failing: bool
+    streak: int
+    why: str
+
+
+@dataclass
+class LabelFreeGuard:
+    """Roll back when the challenger's decisions on mirrored traffic stop looking like they did in validation.
+
+    Three checks per window, with thresholds agreed before deployment from the validation comparison:
+    agreement with the champion's decisions falls more than `agreement_tolerance` below the validated
+    agreement (a wrong join, a stale feature); the challenger / champion flag-rate ratio moves by more than
+    `flag_ratio_factor` either way (a unit or threshold error); the PSI of the challenger's scores against
+    its validation scores exceeds `psi_limit` (skew between training and serving). Windows below
+    `min_sample` mirrored decisions are not counted; `consecutive` failing windows in a row fire. It
+    judges *faithfulness to the validated model*, not business value: a change that keeps decisions alike
+    but costs more is for the outcome trigger and the offline validation to find.
+    """
+
+    reference_agreement: float
+    reference_flag_ratio: float
+    reference_scores: object = field(repr=False)
+    agreement_tolerance: float = 0.05
+    flag_ratio_factor: float = 1.25
+    psi_limit: float = 0.25
+    min_sample: int = 500
+    consecutive: int = 2
+    name: str = "label-free guard"
+
+    def __post_init__(self):
+        import numpy as np
+
+        from .. import monitor
+
+        if not 0 < self.reference_agreement <= 1:
+            raise GovernanceError(f"reference_agreement={self.reference_agreement!r} must be a share in (0, 1]")
+        if not self.reference_flag_ratio > 0:
+            raise GovernanceError("reference_flag_ratio must be positive: in validation both models flag something")
+        if not 0 < self.agreement_tolerance < 1 or not self.flag_ratio_factor > 1 or not self.psi_limit > 0:
+            raise GovernanceError("need 0 < agreement_tolerance < 1, flag_ratio_factor > 1 and psi_limit > 0")
+        for name in ("min_sample", "consecutive"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise GovernanceError(f"{name}={value!r} must be a whole number >= 1")
+        ref = np.asarray(self.reference_scores, dtype=float)
+        self._edges = monitor.psi_edges(ref)
+        k = len(self._edges) - 1
+        self._epsilon = monitor.PSI_EPSILON
+        self._expected = np.maximum(np.bincount(np.searchsorted(self._edges[1:-1], ref, side="left"),
+                                                minlength=k) / ref.size, self._epsilon)
+
+    @classmethod
+    def from_validation(cls, champion_flag, challenger_flag, challenger_scores, *, agreement_tolerance: float = 0.05,
+                        z: float = 3.0, **kw) -> "LabelFreeGuard":
+        """Set the references from the validation comparison, and the minimum sample so that the agreement
+        tolerance is `z` standard errors: n >= z^2 a (1 - a) / tolerance^2."""
+        import numpy as np
+
+        a = np.asarray(champion_flag).astype(int)
+        b = np.asarray(challenger_flag).astype(int)
+        if len(a) != len(b) or len(a) == 0:
+            raise GovernanceError("both models' validation flags must be non-empty and of equal length")
+        if a.sum() == 0 or b.sum() == 0:
+            raise GovernanceError("a model flags nothing in validation: the flag-rate ratio is undefined")
+        agree = float((a == b).mean())
+        need = max(1, math.ceil(z ** 2 * agree * (1 - agree) / agreement_tolerance ** 2))
+        return cls(agree, float(b.mean() / a.mean()), np.asarray(challenger_scores, dtype=float),
+                   agreement_tolerance=agreement_tolerance, min_sample=kw.pop("min_sample", need), **kw)
+
+    def psi(self, scores) -> float:
+        """PSI of scores against the validation scores (the same bins and floor as `monitor.psi`)."""
+        import numpy as np
+
+        scores = np.asarray(scores, dtype=float)
+        if scores.size == 0:
+            raise GovernanceError("no scores in the window")
+        actual = np.bincount(np.searchsorted(self._edges[1:-1], scores, side="left"),
+                             minlength=len(self._expected)) / scores.size
+        actual = np.maximum(actual, self._epsilon)
+        return float(np.sum((actual - self._expected) * np.log(actual / self._expected)))
+
+    def window_stats(self, champion_flag, challenger_flag, challenger_scores) -> dict:
+        """The guard's three numbers for one window of mirrored decisions."""
+        import numpy as np
+
+        a = np.asarray(champion_flag).astype(int)
+        b = np.asarray(challenger_flag).astype(int)
+        ratio = float(b.mean() / a.mean()) if a.sum() else math.inf
+        return {"n": int(len(a)), "agreement": float((a == b).mean()), "flag_ratio": ratio,
+                "psi": self.psi(challenger_scores)}
+
+    def _why(self, w) -> str:
+        reasons = []
+        if self.reference_agreement - w["agreement"] > self.agreement_tolerance:
+            reasons.append(f"agreement {w['agreement']:.3f} vs {self.reference_agreement:.3f} validated")
+        ratio = w["flag_ratio"] / self.reference_flag_ratio
+        if not 1 / self.flag_ratio_factor <= ratio <= self.flag_ratio_factor:
+            reasons.append(f"flag-rate ratio {w['flag_ratio']:.2f} vs {self.reference_flag_ratio:.2f} validated")
+        if w["psi"] > self.psi_limit:
+            reasons.append(f"score PSI {w['psi']:.2f} > {self.psi_limit}")
+        return "; ".join(reasons)
+
+    def evaluate(self, windows) -> "rollout.RollbackResult":
+        """Walk the windows (mappings with n, agreement, flag_ratio, psi and an optional window label);
+        fire at the window that completes `consecutive` counted failures in a row."""
+        checks, streak = [], 0
+        for i, w in enumerate(windows):
+            try:
+                n = int(w["n"])
+                stats = {k: float(w[k]) for k in ("agreement", "flag_ratio", "psi")}
+            except KeyError as exc:
+                raise GovernanceError(f"window {i} lacks {exc.args[0]!r}; give n, agreement, flag_ratio, psi") from None
+            label = int(w.get("window", i))
+            counted = n >= self.min_sample
+            why = self._why(stats) if counted else ""
+            failing = bool(why)
+            if counted:
+                streak = streak + 1 if failing else 0
+            checks.append(GuardCheck(label, n, stats["agreement"], stats["flag_ratio"], stats["psi"], counted,
+                                     failing, streak, why))
+            if streak >= self.consecutive:
+                return rollout.RollbackResult(True, label, f"{self.name} fired at window {label}: {why} in {streak} "
+                                                           f"consecutive window(s) of >= {self.min_sample} decisions",
+                                              checks)
+        skipped = sum(not c.counted for c in checks)
+        return rollout.RollbackResult(False, None, f"{self.name} stayed silent over {len(checks)} windows "
+                                                   f"({skipped} below the minimum sample of {self.min_sample})", checks)
+
+
+def mirrored_observer(champion_score, challenger_score, champion_threshold: float, challenger_threshold: float,
+                      guard: LabelFreeGuard, *, traffic_per_window: int, seed: int = 0, broken_score=None,
+                      broken_from: int | None = None):
+    """An `observe(stage, k)` for `rollout.run_rollout` that feeds the label-free guard.
+
+    Each window resamples `traffic_per_window` of the replayed requests; both models score all of them
+    (mirrored traffic), the challenger serves its stage weight of them (`served`). From window
+    `broken_from` on, the challenger's scores are `broken_score` (a fault introduced with the canary's
+    serving path, say). No labels are read: this is what can be known the same day.
+    """
+    import numpy as np
+
+    a_score = np.asarray(champion_score, dtype=float)
+    b_score = np.asarray(challenger_score, dtype=float)
+    if len(a_score) != len(b_score) or len(a_score) == 0:
+        raise GovernanceError("both models' scores must be non-empty and of equal length")
+    if (broken_score is None) != (broken_from is None):
+        raise GovernanceError("give both broken_score and broken_from, or neither")
+    bad = None if broken_score is None else np.asarray(broken_score, dtype=float)
+    if bad is not None and len(bad) != len(b_score):
+        raise GovernanceError("broken_score must score the same requests")
+    if isinstance(traffic_per_window, bool) or not isinstance(traffic_per_window, int) or traffic_per_window < 10:
+        raise GovernanceError("traffic_per_window must be a whole number of at least 10 decisions")
+    rng = np.random.default_rng(seed)
+
+    def observe(stage, k):
+        idx = rng.integers(0, len(a_score), traffic_per_window)
+        scores = (bad if bad is not None and k >= broken_from else b_score)[idx]
+        stats = guard.window_stats(a_score[idx] >= champion_threshold, scores >= challenger_threshold, scores)
+        return {**stats, "served": int(round(stage.weight * traffic_per_window)),
+                "broken": bool(bad is not None and k >= broken_from)}
+
+    return observe
+
+
+def guard_false_alarm_rate(guard: LabelFreeGuard, champion_score, challenger_score, champion_threshold: float,
+                           challenger_threshold: float, *, plan, traffic_per_window: int, runs: int = 50,
+                           seed: int = 0) -> float:
+    """Share of replays of the healthy challenger (nothing broken) in which the label-free guard fires."""
+    fired = 0
+    for r in range(runs):
+        obs = mirrored_observer(champion_score, challenger_score, champion_threshold, challenger_threshold, guard,
+                                traffic_per_window=traffic_per_window, seed=seed + r)
+        fired += rollout.run_rollout(plan, obs, guard).rolled_back
+    return fired / runs
+
+
+def rollback_time(log, *, window_days: int, broken_from: int) -> dict:
+    """From a replayed rollout with a fault from window `broken_from`: days and windows until the rollback,
+    and the decisions the faulty challenger served meanwhile (0 when it was caught before serving)."""
+    if not log.rolled_back:
+        return {"rolled_back": False, "windows": None, "days": None, "served_while_broken": None, "stage": None}
+    fired = log.trigger.window
+    windows = fired - broken_from + 1
+    served = sum(w.get("served", 0) for w in log.windows if broken_from <= w["window"] <= fired)
+    return {"rolled_back": True, "windows": windows, "days": windows * window_days, "served_while_broken": served,
+            "stage": log.stopped_stage}
 
 
 def replay_observer(y, champion_flag, challenger_flag, costs: Costs, *, traffic_per_window: int, seed: int = 0):
@@ -118,13 +454,13 @@ def false_alarm_rate(trigger, y, flag, costs: Costs, *, plan, traffic_per_window
     return fired / runs
 
 
-def sunset_plan(variant: str, *, start_week: int = 0, keep_warm_weeks: int = 8) -> "pd.DataFrame":
-    """Milestones of migration and decommissioning with owners and exit criteria.
+def sunset_plan(variant: str, *, start_week: int = 0, keep_warm_weeks: int = 8, stages=STAGE_DAYS) -> "pd.DataFrame":
+    """Milestones of migration and decommissioning with owners and exit criteria, dated from `stages`.
 
-    Why each line: shadow and canary find problems before customers do; the legacy model stays warm
-    (deployed, fed, not serving) for `keep_warm_weeks` after full traffic so rollback stays instant;
-    decommissioning removes access but keeps records (NIST AI RMF GOVERN 1.7: decommission safely;
-    MANAGE 2.4: mechanisms to supersede or deactivate a system).
+    Why each line: shadow and canary find problems before customers do (the label-free guard watches
+    both); the legacy model stays warm (deployed, fed, not serving) for `keep_warm_weeks` after full
+    traffic so rollback stays instant; decommissioning removes access but keeps records (NIST AI RMF
+    GOVERN 1.7: decommission safely; MANAGE 2.4: mechanisms to supersede or deactivate a system).
     """
     import pandas as pd
 
@@ -132,18 +468,28 @@ def sunset_plan(variant: str, *, start_week: int = 0, keep_warm_weeks: int = 8) 
     if keep_warm_weeks < 4:
         raise GovernanceError("keep the legacy model warm for at least 4 weeks after full traffic")
     w = start_week
+    day = 7 * (w + 2)  # shadow starts two weeks after the freeze: one week to validate, one to wire mirroring
+    starts = {}
+    for name, _, days in stages:
+        starts[name] = day
+        day += days
+    ramps = [n for n, wt, _ in stages if 0.1 <= wt < 1]
+    ramp_days = sum(d for n, _, d in stages if n in ramps)
+    full_week = starts[stages[-1][0]] // 7
     rows = [
         (w, "freeze changes to the legacy model; revalidation opened", "model risk", "freeze announced"),
-        (w + 1, "replacement validated independently (effective challenge)", "validation", "validation report signed"),
-        (w + 2, "shadow: replacement scores mirrored traffic, answers discarded", "ML engineering",
-         "2 weeks, no errors, score agreement analysed"),
-        (w + 4, "canary 1% with the automated rollback trigger armed", "ML engineering",
-         "4 windows, trigger silent"),
-        (w + 6, "ramp 20-40-60-80% with pauses", "product + ML engineering", "trigger silent at every step"),
-        (w + 8, "full traffic; legacy kept warm as the fallback", "platform", "rollback rehearsed"),
-        (w + 8 + keep_warm_weeks, "legacy stops receiving data; serving endpoint removed", "platform",
-         "no traffic for 2 weeks"),
-        (w + 9 + keep_warm_weeks, "inventory entry marked 'recently retired'; artefacts archived read-only",
+        (w + 1, "replacement validated independently (effective challenge); guard thresholds agreed",
+         "validation", "validation report signed; paired value difference above zero"),
+        (starts["shadow"] // 7, "shadow: replacement scores mirrored traffic, answers discarded", "ML engineering",
+         f"{stages[0][2]} days, label-free guard silent (agreement, flag-rate ratio, score PSI)"),
+        (starts[stages[1][0]] // 7, f"{stages[1][0]} with the label-free guard armed", "ML engineering",
+         f"{stages[1][2]} days, guard silent"),
+        (starts[ramps[0]] // 7, "ramp " + "-".join(n.split()[-1].rstrip("%") for n in ramps) + "% with pauses",
+         "product + ML engineering", f"{ramp_days} days, guard silent; outcomes read as their labels arrive"),
+        (full_week, "full traffic; legacy kept warm as the fallback", "platform", "rollback rehearsed"),
+        (full_week + keep_warm_weeks, "legacy stops receiving data; serving endpoint removed", "platform",
+         "no traffic for 2 weeks; first outcome windows of the replacement read"),
+        (full_week + keep_warm_weeks + 1, "inventory entry marked 'recently retired'; artefacts archived read-only",
          "model risk", "inventory updated"),
     ]
     if variant == "credit":
@@ -162,18 +508,39 @@ def data_fallback(variant: str) -> list[str]:
 
 
 def record_retention(variant: str) -> "pd.DataFrame":
-    """What is kept after retirement and for how long (legal minimums named where they exist)."""
+    """What is kept after retirement and for how long (legal minimums named where they exist).
+
+    `months` is the period and `from` its start: 'service' = when the system was put into service
+    (AI Act Art 18 counts from there), 'retirement' = when it is retired, 'notice' = when the applicant was
+    told (Reg B). Fraud has no legal minimum here: the firm's policy applies.
+    """
     import pandas as pd
 
     check_variant(variant)
     high = variant == "credit"
     rows = [
-        ("decision logs (inputs, score, version, outcome)", "at least 6 months (AI Act Art 19 / 26(6))"
-         if high else "firm policy (>= 6 months recommended)"),
-        ("technical documentation, model card, validation reports", "10 years after last use (AI Act Art 18)"
-         if high else "firm policy (e.g. 5 years)"),
-        ("training and evaluation data snapshots with hashes", "as long as the documentation, access-controlled"),
-        ("adverse-action notices and reason codes", "25 months (Reg B 1002.12)" if high else "not applicable"),
-        ("incident reports and rollback records", "with the documentation"),
+        ("decision logs (inputs, score, version, outcome)",
+         "at least 6 months (AI Act Art 19 / 26(6))" if high else "firm policy (>= 6 months recommended)",
+         6, "retirement"),
+        ("technical documentation, model card, validation reports",
+         "10 years after being put into service (AI Act Art 18)" if high else "firm policy: 5 years after retirement",
+         120 if high else 60, "service" if high else "retirement"),
+        ("training and evaluation data snapshots with hashes", "as long as the documentation, access-controlled",
+         120 if high else 60, "service" if high else "retirement"),
+        ("adverse-action notices and reason codes", "25 months (Reg B 1002.12)" if high else "not applicable",
+         25 if high else 0, "notice"),
+        ("incident reports and rollback records", "with the documentation", 120 if high else 60,
+         "service" if high else "retirement"),
     ]
-    return pd.DataFrame(rows, columns=["record", "retention"])
+    return pd.DataFrame(rows, columns=["record", "retention", "months", "from"])
+
+
+def retain_until(variant: str, *, service_month: int, retired_month: int) -> str:
+    """The date (in months of the case) until which the last record must be kept, and which record sets it."""
+    table = record_retention(variant)
+    if retired_month < service_month:
+        raise GovernanceError("the model cannot be retired before it was put into service")
+    start = {"service": service_month, "retirement": retired_month, "notice": retired_month}
+    ends = [(start[r["from"]] + r["months"], r["record"], r["retention"]) for r in table.to_dict("records")]
+    end, record, rule = max(ends, key=lambda e: e[0])
+    return f"month {end} ({record}: {rule})"

@@ -86,6 +86,12 @@ def calibration_drift(frame: "pd.DataFrame", proba, *, month_col: str = "month",
     p = np.asarray(proba, dtype=float)
     if len(p) != len(frame):
         raise GovernanceError(f"proba has {len(p)} values for {len(frame)} rows")
+    if len(frame) == 0:
+        raise GovernanceError("no rows: the frame is empty, so there is no month to test (an empty feed?)")
+    missing = [c for c in (month_col, label_col) + ((known_col,) if known_col else ()) if c not in frame]
+    if missing:
+        raise GovernanceError(f"columns {missing} are missing: the test needs the month, the label and whether "
+                              f"the label is known yet")
     known = np.ones(len(frame), bool) if known_col is None else frame[known_col].to_numpy(bool)
     months = frame[month_col].to_numpy()
     y = frame[label_col].to_numpy().astype(int)

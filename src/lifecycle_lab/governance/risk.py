@@ -13,6 +13,8 @@ evidence must always give the same tier (and a learner can check their own scori
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Mapping
 
@@ -39,6 +41,18 @@ RUBRIC = {
 }
 
 
+def _is_bool(value) -> bool:
+    """True for Python and numpy booleans (a comparison computed with numpy is a yes/no fact too)."""
+    return isinstance(value, bool) or type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+
+
+def _finite(name: str, value) -> float:
+    if _is_bool(value) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise GovernanceError(f"{name}={value!r} must be a finite number (not NaN or infinite); recompute it from the "
+                              f"evidence, e.g. a baseline of 0 makes a relative change undefined")
+    return float(value)
+
+
 def _band(value: float, edges, scores) -> int:
     for edge, score in zip(edges, scores):
         if value < edge:
@@ -52,6 +66,8 @@ def score_elements(evidence: Mapping) -> dict:
     evidence keys: concept_drift (bool), legacy_architecture (bool), detection_lag_months (number or
     None if never detected), inputs_monitored (bool), cost_increase (relative, e.g. 0.4),
     share_drifted (0..1), variant ('fraud' / 'credit'), human_review (bool), annual_error_cost (EUR).
+    A negative cost_increase (down to -1) is a fall in cost and scores 1; NaN, a non-number or a
+    non-boolean fact is an error, so a broken upstream computation cannot pass as low risk.
     """
     need = {"concept_drift", "legacy_architecture", "detection_lag_months", "inputs_monitored", "cost_increase",
             "share_drifted", "variant", "human_review", "annual_error_cost"}
@@ -59,13 +75,23 @@ def score_elements(evidence: Mapping) -> dict:
     if missing:
         raise GovernanceError(f"risk evidence is missing {sorted(missing)}")
     check_variant(evidence["variant"])
+    for key in ("concept_drift", "legacy_architecture", "inputs_monitored", "human_review"):
+        if not _is_bool(evidence[key]):
+            raise GovernanceError(f"{key}={evidence[key]!r} must be True or False (a yes/no fact about the model)")
+    for key in ("cost_increase", "share_drifted", "annual_error_cost"):
+        _finite(key, evidence[key])
     if not 0 <= evidence["share_drifted"] <= 1:
         raise GovernanceError(f"share_drifted={evidence['share_drifted']!r} must be between 0 and 1")
     if evidence["annual_error_cost"] < 0:
         raise GovernanceError("annual_error_cost is negative: enter costs as positive amounts")
+    if evidence["cost_increase"] < -1:
+        raise GovernanceError(f"cost_increase={evidence['cost_increase']!r} is below -1: a cost cannot fall by more "
+                              f"than 100%; give the relative change, e.g. 0.4 for a 40% rise")
     lag = evidence["detection_lag_months"]
-    if lag is not None and lag < 0:
-        raise GovernanceError(f"detection_lag_months={lag} is negative: detection cannot precede the onset")
+    if lag is not None:
+        _finite("detection_lag_months", lag)
+        if lag < 0:
+            raise GovernanceError(f"detection_lag_months={lag} is negative: detection cannot precede the onset")
     scores = {
         "conceptual_soundness": min(5, 1 + 2 * bool(evidence["concept_drift"])
                                     + bool(evidence["legacy_architecture"])),
