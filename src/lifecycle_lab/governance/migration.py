@@ -151,7 +151,7 @@ def label_trigger_reach(y, flag, costs: Costs, *, volume_per_year: float, label_
         rows.append({"stage": name, "weight": weight, "days": days, "challenger decisions per window": round(n),
                      "windows needed": math.ceil(need / n), "detectable drop in one window":
                      minimum_detectable_drop(y, flag, costs, n, z=z), "sees a 5% drop": n >= need,
-                     "outcomes readable after (days)": label_delay_days})
+                     "mean label delay (days)": label_delay_days})
     table = pd.DataFrame(rows).set_index("stage")
     first_ramp = next((w for _, w, _ in stages if 0.1 <= w < 1), 1.0)
     table.attrs.update({"min_sample": need, "window_days": window_days,
