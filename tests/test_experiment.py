@@ -112,3 +112,18 @@ def test_msprt_ratio_is_below_one_at_zero_difference_and_grows_with_it():
     assert ex.msprt_lambda(np.array([0.0]), np.array([1e-4]), 1e-4)[0] == pytest.approx(math.sqrt(0.5))
     small, big = ex.msprt_lambda(np.array([0.001, 0.01]), np.array([1e-5, 1e-5]), 2.5e-5)
     assert big > small
+
+
+def test_power_is_the_inverse_of_the_sample_size_and_matches_a_simulation():
+    n = ex.sample_size_per_arm(0.04, 0.06)
+    assert ex.power(0.04, 0.06, n) == pytest.approx(0.8, abs=0.002)
+    assert ex.power(0.04, 0.09, n) > ex.power(0.04, 0.06, n) > ex.power(0.04, 0.03, n)
+    # simulated two-sided z-tests at a true +9% with the 6% plan's n
+    rng = np.random.default_rng(5)
+    a = rng.binomial(n, 0.04, 4000) / n
+    b = rng.binomial(n, 0.04 * 1.09, 4000) / n
+    pooled = (a + b) / 2
+    z = (b - a) / np.sqrt(pooled * (1 - pooled) * 2 / n)
+    assert (np.abs(z) > stats.norm.ppf(0.975)).mean() == pytest.approx(ex.power(0.04, 0.09, n), abs=0.02)
+    with pytest.raises(ExperimentError, match="n_per_arm"):
+        ex.power(0.04, 0.06, 0)

@@ -142,6 +142,59 @@ def test_drift_kind_names_the_four_cases():
     assert monitor.drift_kind(False, True).startswith("concept drift")
     assert "performance drop" in monitor.drift_kind(True, True)
     assert monitor.drift_kind(False, False) == "stable"
+    # a drop measured at the reference's mix of groups is concept drift even when the inputs moved too
+    assert monitor.drift_kind(True, True, mix_adjusted=True).startswith("data drift and concept drift")
+    assert monitor.drift_kind(False, True, mix_adjusted=True).startswith("concept drift")
+    assert monitor.drift_kind(True, False, mix_adjusted=True).startswith("data drift, performance holds")
+
+
+def test_categorical_psi_and_js_distance_match_hand_and_scipy_computations():
+    from scipy.spatial.distance import jensenshannon
+
+    ref = ["mobile"] * 50 + ["desktop"] * 35 + ["tv"] * 15
+    cur = ["mobile"] * 60 + ["desktop"] * 25 + ["tv"] * 15
+    hand = (0.6 - 0.5) * math.log(0.6 / 0.5) + (0.25 - 0.35) * math.log(0.25 / 0.35)  # tv: no change
+    assert monitor.categorical_psi(ref, cur) == pytest.approx(hand, rel=1e-12)
+    # category order (desktop, mobile, tv) as category_shares sorts them
+    assert monitor.js_distance(ref, cur) == pytest.approx(jensenshannon([0.35, 0.5, 0.15], [0.25, 0.6, 0.15]))
+    # a category seen on one side only: floored, finite
+    assert math.isfinite(monitor.categorical_psi(ref, cur + ["smart watch"]))
+    with pytest.raises(MonitorInputError, match="missing values"):
+        monitor.categorical_psi(["a", None], ["a"])
+
+
+def test_drift_table_with_categorical_columns_matches_scipy_chisquare():
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(list("abc"), 3000, p=[0.5, 0.3, 0.2])})
+    cur = pd.DataFrame({"x": rng.normal(size=2000), "c": rng.choice(list("abc"), 2000, p=[0.6, 0.25, 0.15])})
+    table = monitor.drift_table(ref, cur, ["x"], categorical=["c"])
+    assert list(table.kind) == ["numeric", "categorical"]
+    counts = cur.c.value_counts().reindex(list("abc")).to_numpy()
+    expected = ref.c.value_counts(normalize=True).reindex(list("abc")).to_numpy() * len(cur)
+    assert table.loc["c", "chi2_pvalue"] == pytest.approx(stats.chisquare(counts, expected).pvalue)
+    assert table.loc["c", "psi"] == pytest.approx(monitor.categorical_psi(ref.c, cur.c))
+    assert math.isnan(table.loc["c", "ks_d"]) and math.isnan(table.loc["x", "js_distance"])
+    # without categorical columns the table keeps its numeric-only shape
+    assert list(monitor.drift_table(ref, cur, ["x"]).columns) == ["psi", "psi_band", "ks_d", "ks_pvalue"]
+
+
+def test_sturges_psi_reproduces_evidently_and_differs_from_the_decile_psi():
+    rng = np.random.default_rng(8)
+    ref, cur = rng.beta(2, 2, 5000), rng.beta(2.6, 2, 5000)
+    ours = monitor.sturges_psi(ref, cur)
+    assert ours == pytest.approx(monitor.evidently_psi(ref, cur), rel=1e-9)
+    # by hand with numpy's Sturges edges over both samples (no bin is empty for these samples)
+    edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
+    e, a = np.histogram(ref, edges)[0] / ref.size, np.histogram(cur, edges)[0] / cur.size
+    assert (e > 0).all() and (a > 0).all()
+    assert ours == pytest.approx(float(np.sum((e - a) * np.log(e / a))))
+    # a heavy-tailed feature: equal-width bins over the whole range put nearly every value in the first bin
+    # (the rest are mostly empty and get Evidently's fill), so a shift of the bulk barely registers, while the
+    # reference's deciles see it
+    skewed_ref, skewed_cur = rng.lognormal(0, 1.5, 5000), rng.lognormal(0.4, 1.5, 5000)
+    sturges = monitor.sturges_psi(skewed_ref, skewed_cur)
+    assert sturges == pytest.approx(monitor.evidently_psi(skewed_ref, skewed_cur))
+    assert sturges < 0.02 < 0.05 < monitor.psi(skewed_ref, skewed_cur)
 
 
 def test_evidently_wrapper_on_a_categorical_column_with_a_large_reference():

@@ -92,3 +92,52 @@ def test_false_alarm_rate_is_high_for_naive_and_low_for_guarded_on_a_healthy_cha
     assert naive > 0.3 and guarded < 0.05
     # a real 30% drop is caught by both
     assert false_alarm_rate(0.05, 0.035, RollbackTrigger(min_sample=1000, consecutive=3), n_sims=50) > 0.95
+
+
+def test_an_inconclusive_stage_is_extended_then_pauses_instead_of_being_promoted():
+    plan = [Stage("canary", 0.01, 2), Stage("full", 1.0, 1)]
+    trig = RollbackTrigger(min_sample=1000, consecutive=2)
+    seen = []
+
+    def small(stage, k):
+        seen.append(stage.name)
+        return w(0.05, 0.05, 400 if stage.name == "canary" else 5000)
+
+    log = run_rollout(plan, small, trig, extend_inconclusive=2)
+    assert log.paused and not log.completed and not log.rolled_back and log.outcome == "paused"
+    assert seen == ["canary"] * 4 and log.stopped_stage == "canary" and "inconclusive" in log.reason
+    # one counted window is enough to promote; without the option the old behaviour (promote) stays
+    assert run_rollout(plan, lambda s, k: w(0.05, 0.05, 1000 if k >= 3 else 400), trig,
+                       extend_inconclusive=2).completed
+    assert run_rollout(plan, small, trig).completed
+
+
+def test_a_failing_health_check_pauses_before_anyone_is_exposed():
+    plan = [Stage("shadow", 0.0, 2, guarded=False), Stage("canary", 0.01, 2)]
+
+    def obs(stage, k):
+        return {**w(0.05, float("nan") if stage.weight == 0 else 0.05, 0 if stage.weight == 0 else 5000),
+                "p99_ms": 310.0}
+
+    def check(stage, o):
+        return f"p99 {o['p99_ms']} ms over budget" if stage.weight == 0 and o["p99_ms"] >= 200 else None
+
+    log = run_rollout(plan, obs, RollbackTrigger(), health_check=check)
+    assert log.paused and log.stopped_stage == "shadow" and len(log.windows) == 1 and "over budget" in log.reason
+    assert log.counted_windows("canary") == 0
+
+
+def test_trigger_operating_table_false_alarms_at_zero_and_detects_big_drops():
+    from lifecycle_lab.rollout import false_alarm_rate, trigger_operating_table
+
+    trig = RollbackTrigger(min_sample=1000, consecutive=3)
+    table = trigger_operating_table(0.05, [0.0, 0.1, 0.5], trig, n_sims=200, seed=2, by_stage="canary 1%")
+    assert list(table.index) == [0.0, 0.1, 0.5] and table.attrs["by_stage"] == "canary 1%"
+    assert table.loc[0.5, "fire_rate_by_stage"] > 0.95          # a halving is caught in the canary
+    assert table.loc[0.0, "fire_rate"] < table.loc[0.1, "fire_rate"] < table.loc[0.5, "fire_rate"] + 1e-9
+    assert (table.fire_rate_by_stage <= table.fire_rate).all()
+    # at no drop it is a false-alarm rate: the same as false_alarm_rate's simulation, within noise
+    other = false_alarm_rate(0.05, 0.05, trig, n_sims=400, seed=3)
+    assert abs(table.loc[0.0, "fire_rate"] - other) < 0.08
+    with pytest.raises(RolloutError, match="by_stage"):
+        trigger_operating_table(0.05, [0.0], trig, by_stage="ramp 99%")

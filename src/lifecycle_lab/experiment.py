@@ -50,6 +50,26 @@ def sample_size_per_arm(baseline: float, relative_lift: float, alpha: float = 0.
     return math.ceil(num ** 2 / (p2 - p1) ** 2)
 
 
+def power(baseline: float, relative_lift: float, n_per_arm: int, alpha: float = 0.05) -> float:
+    """Power of the two-sided two-proportion z-test with n users per arm at a true lift (the inverse of
+    `sample_size_per_arm`): Phi((|p2 - p1| sqrt(n) - z(1-a/2) sqrt(2 p(1-p))) / sqrt(p1(1-p1) + p2(1-p2))).
+
+    Why: a test sized for one lift has another power at the lift that is really there; a result from an
+    underpowered test (power well below 0.8) is as likely to miss a real effect as to find it.
+    """
+    p1 = _rate("baseline", baseline)
+    if not isinstance(relative_lift, (int, float)) or relative_lift == 0:
+        raise ExperimentError(f"relative_lift={relative_lift!r} must be a non-zero number")
+    p2 = _rate("baseline x (1 + relative_lift)", p1 * (1 + relative_lift))
+    if isinstance(n_per_arm, bool) or not isinstance(n_per_arm, (int, np.integer)) or n_per_arm < 1:
+        raise ExperimentError(f"n_per_arm={n_per_arm!r} must be a positive whole number")
+    _rate("alpha", alpha)
+    p = (p1 + p2) / 2
+    z = (abs(p2 - p1) * math.sqrt(n_per_arm) - _z(1 - alpha / 2) * math.sqrt(2 * p * (1 - p))) / \
+        math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return _N.cdf(z)
+
+
 def rule_of_thumb_per_arm(baseline: float, relative_lift: float) -> int:
     """Kohavi et al. (2009): n ~ 16 s^2 / d^2 per arm (alpha 0.05, power 0.8), s^2 = p(1-p), d = p x lift.
 

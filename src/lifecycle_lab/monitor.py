@@ -93,6 +93,83 @@ def psi(reference, current, bins: int = 10, epsilon: float = PSI_EPSILON) -> flo
     return float(psi_table(reference, current, bins, epsilon)["psi_term"].sum())
 
 
+def category_shares(reference, current) -> "pd.DataFrame":
+    """Share of each category in the reference and the current sample (rows: the union of categories).
+
+    Why: a categorical feature drifts when its mix moves (more mobile users, more new users); the shares
+    side by side are what PSI and the Jensen-Shannon distance summarise.
+    """
+    import pandas as pd
+
+    ref, cur = pd.Series(np.asarray(reference)), pd.Series(np.asarray(current))
+    for name, s in (("reference", ref), ("current", cur)):
+        if s.empty:
+            raise MonitorInputError(f"{name} is empty: drift needs at least one value on each side")
+        if s.isna().any():
+            raise MonitorInputError(f"{name} has missing values; give them an explicit category such as "
+                                    f"'unknown' before comparing")
+    keys = sorted(set(ref.unique()) | set(cur.unique()), key=str)
+    out = pd.DataFrame({"expected": ref.value_counts(normalize=True).reindex(keys, fill_value=0.0),
+                        "actual": cur.value_counts(normalize=True).reindex(keys, fill_value=0.0)})
+    out.index.name = "category"
+    return out
+
+
+def categorical_psi(reference, current, epsilon: float = PSI_EPSILON) -> float:
+    """PSI of a categorical feature: one bin per category, sum of (A_i - E_i) ln(A_i / E_i), shares floored
+    at `epsilon` (a category seen on one side only stays finite)."""
+    shares = category_shares(reference, current)
+    e = np.maximum(shares["expected"].to_numpy(), epsilon)
+    a = np.maximum(shares["actual"].to_numpy(), epsilon)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def js_distance(reference, current) -> float:
+    """Jensen-Shannon distance (natural log, as scipy and Evidently) between the category shares.
+
+    Why: Evidently's default for categorical columns with more than 1,000 reference rows (drift at >= 0.1);
+    unlike PSI it is bounded (0 to sqrt(ln 2)) and needs no floor for empty categories.
+    """
+    from scipy.spatial.distance import jensenshannon
+
+    shares = category_shares(reference, current)
+    return float(jensenshannon(shares["expected"].to_numpy(), shares["actual"].to_numpy()))
+
+
+def sturges_psi(reference, current) -> float:
+    """PSI with Evidently's binning: Sturges' number of equal-width bins over both samples together, empty
+    shares filled with 1e-4 (or a millionth of the smallest share when that is smaller).
+
+    Why: to show that "the PSI" depends on the bins. The same data gives one number with reference deciles
+    (`psi`) and another with these bins (what Evidently's `method="psi"` reports for a numeric column with
+    more than 20 distinct values); the folklore bands cannot mean the same thing for both.
+    """
+    ref = _sample("reference", reference)
+    cur = _sample("current", current)
+    edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
+    shares = [np.histogram(x, edges)[0] / x.size for x in (ref, cur)]
+    for arr in shares:
+        smallest = arr[arr > 0].min()
+        arr[arr == 0] = smallest / 1e6 if smallest <= 1e-4 else 1e-4
+    e, a = shares
+    return float(np.sum((e - a) * np.log(e / a)))
+
+
+def evidently_psi(reference, current) -> float:
+    """Evidently's own PSI of one numeric column (a `ValueDrift(method="psi")` report), for comparison."""
+    import pandas as pd
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    ref = pd.DataFrame({"x": _sample("reference", reference)})
+    cur = pd.DataFrame({"x": _sample("current", current)})
+    dd = DataDefinition(numerical_columns=["x"])
+    snap = Report([ValueDrift(column="x", method="psi")]).run(
+        current_data=Dataset.from_pandas(cur, data_definition=dd),
+        reference_data=Dataset.from_pandas(ref, data_definition=dd))
+    return float(snap.dict()["metrics"][0]["value"])
+
+
 def psi_band(value: float) -> str:
     """'stable' (< 0.1), 'moderate' (0.1-0.25) or 'major' (> 0.25): the usual rule-of-thumb bands."""
     if not (isinstance(value, (int, float)) and value >= 0) or math.isnan(value):
@@ -116,21 +193,38 @@ def ks(reference, current) -> tuple[float, float]:
 
 
 def drift_table(reference: "pd.DataFrame", current: "pd.DataFrame", columns: Sequence[str],
-                bins: int = 10) -> "pd.DataFrame":
+                bins: int = 10, *, categorical: Sequence[str] = ()) -> "pd.DataFrame":
     """PSI, its band, KS D and p-value for each numeric column: the per-feature drift summary.
 
     Why: one table per comparison (training data vs this week's traffic) is what a reviewer reads.
+    `categorical` columns get a row too: PSI over the category shares, its band, the Jensen-Shannon
+    distance and the chi-square p-value of the current counts against the reference shares (KS columns
+    blank); the table then has a `kind` column and the numeric rows' JS / chi-square cells are blank.
     """
     import pandas as pd
 
-    missing = [c for c in columns if c not in reference.columns or c not in current.columns]
+    every = list(columns) + list(categorical)
+    missing = [c for c in every if c not in reference.columns or c not in current.columns]
     if missing:
         raise MonitorInputError(f"columns {missing} are not in both frames; compare columns both have")
     rows = []
     for col in columns:
         p = psi(reference[col], current[col], bins)
         d, pv = ks(reference[col], current[col])
-        rows.append({"feature": col, "psi": p, "psi_band": psi_band(p), "ks_d": d, "ks_pvalue": pv})
+        row = {"feature": col, "psi": p, "psi_band": psi_band(p), "ks_d": d, "ks_pvalue": pv}
+        rows.append({**row, "kind": "numeric", "js_distance": math.nan, "chi2_pvalue": math.nan}
+                    if categorical else row)
+    for col in categorical:
+        from scipy.stats import chisquare
+
+        p = categorical_psi(reference[col], current[col])
+        shares = category_shares(reference[col], current[col])
+        counts = current[col].value_counts().reindex(shares.index, fill_value=0).to_numpy(float)
+        expected = np.maximum(shares["expected"].to_numpy(), PSI_EPSILON)
+        expected = expected / expected.sum() * counts.sum()
+        rows.append({"feature": col, "psi": p, "psi_band": psi_band(p), "ks_d": math.nan, "ks_pvalue": math.nan,
+                     "kind": "categorical", "js_distance": js_distance(reference[col], current[col]),
+                     "chi2_pvalue": float(chisquare(counts, expected).pvalue)})
     return pd.DataFrame(rows).set_index("feature")
 
 
@@ -194,13 +288,18 @@ def evidently_drift(reference_df: "pd.DataFrame", current_df: "pd.DataFrame", *,
     return {"columns": columns, "share_drifted": share, "dataset_drift": bool(share >= drift_share)}
 
 
-def drift_kind(inputs_drifted: bool, performance_dropped: bool) -> str:
+def drift_kind(inputs_drifted: bool, performance_dropped: bool, *, mix_adjusted: bool = False) -> str:
     """Name the situation from two checks: did P(X) move (no labels needed), did performance drop (labels).
 
     Why: the response differs. Inputs drift but performance holds: benign data drift (watch, maybe reweight).
     Inputs stable but performance drops: concept drift, P(Y|X) moved (retrain on fresh labels). Both: data
     drift that hurts (retrain and check the new population). Neither: stable.
+    `mix_adjusted=True` says the performance check already removed the change of input mix (performance
+    re-weighted to the reference's mix of groups): a drop then is concept drift even when the inputs moved
+    too, and both together are named as such.
     """
+    if mix_adjusted and inputs_drifted and performance_dropped:
+        return "data drift and concept drift (inputs moved, and performance dropped at the reference mix)"
     if inputs_drifted and not performance_dropped:
         return "data drift, performance holds (benign)"
     if performance_dropped and not inputs_drifted:

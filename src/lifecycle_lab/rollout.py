@@ -189,6 +189,21 @@ class RolloutLog:
     stopped_stage: str | None
     trigger: RollbackResult | None
     reason: str
+    paused: bool = False
+    """Stopped without a rollback for a human to decide: a stage stayed inconclusive, or a health check
+    (e.g. shadow latency) failed before any user was exposed."""
+
+    @property
+    def outcome(self) -> str:
+        return "rolled back" if self.rolled_back else "paused" if self.paused else \
+            "completed" if self.completed else "stopped"
+
+    def counted_windows(self, stage: str) -> int:
+        """Windows of `stage` the trigger counted (n >= its minimum sample)."""
+        if self.trigger is None:
+            return 0
+        counted = {c.window for c in self.trigger.checks if c.counted}
+        return sum(1 for w in self.windows if w["stage"] == stage and w["window"] in counted)
 
     def table(self):
         import pandas as pd
@@ -197,35 +212,59 @@ class RolloutLog:
 
 
 def run_rollout(plan: Sequence[Stage], observe: Callable[[Stage, int], Mapping[str, float]],
-                trigger: RollbackTrigger) -> RolloutLog:
+                trigger: RollbackTrigger, *, extend_inconclusive: int = 0,
+                health_check: Callable[[Stage, Mapping[str, Any]], str | None] | None = None) -> RolloutLog:
     """Walk the plan window by window; after each guarded window re-evaluate the trigger and stop if it fires.
 
     Why: this is what Flagger / Argo Rollouts automate. `observe(stage, window_index)` returns the window's
     champion, challenger metric values and n (the challenger's sample). The trigger sees all guarded windows
     so far (its streak carries across stage boundaries); on firing, the weight goes back to 0.
+
+    `extend_inconclusive` > 0: an inconclusive stage pauses instead of being promoted. A guarded stage
+    whose windows the trigger never counted (all below its minimum sample) is extended by one window at a
+    time, at most that many times; still nothing counted -> the rollout stops, paused for a human decision.
+    `health_check(stage, observation)` returns a problem text or None; a problem stops the rollout, paused
+    (e.g. the shadow stage's latency under mirrored load is above the budget: nobody was exposed yet).
     """
     if not plan:
         raise RolloutError("the rollout plan is empty")
     weights = [s.weight for s in plan]
     if any(not 0 <= w <= 1 for w in weights) or weights != sorted(weights):
         raise RolloutError(f"stage weights must be in [0, 1] and non-decreasing, got {weights}")
+    if isinstance(extend_inconclusive, bool) or not isinstance(extend_inconclusive, int) or extend_inconclusive < 0:
+        raise RolloutError(f"extend_inconclusive={extend_inconclusive!r} must be a whole number >= 0")
     log: list[dict] = []
     guarded: list[dict] = []
     k = 0
+    result: RollbackResult | None = None
     for stage in plan:
-        for j in range(stage.windows):
+        j, counted = 0, 0
+        while j < stage.windows or (stage.guarded and extend_inconclusive and counted == 0
+                                    and j < stage.windows + extend_inconclusive):
             obs = dict(observe(stage, k))
             row = {"window": k, "stage": stage.name, "weight": stage.weight, **obs}
             log.append(row)
             k += 1
+            j += 1
+            problem = health_check(stage, obs) if health_check else None
+            if problem:
+                final = trigger.evaluate(guarded) if guarded else None
+                return RolloutLog(log, False, False, stage.name, final,
+                                  f"paused in '{stage.name}': {problem}; fix it before exposing users", True)
             if not stage.guarded:
                 continue
             guarded.append({**obs, "window": row["window"]})
             result = trigger.evaluate(guarded)
+            counted += result.checks[-1].counted
             if result.fired:
                 reason = (f"rolled back during '{stage.name}': {result.reason}; "
                           f"challenger weight set to 0")
                 return RolloutLog(log, False, True, stage.name, result, reason)
+        if stage.guarded and extend_inconclusive and counted == 0:
+            return RolloutLog(log, False, False, stage.name, result,
+                              f"paused in '{stage.name}': inconclusive, no window reached the minimum sample of "
+                              f"{trigger.min_sample} in {j} windows; needs a human decision (more traffic or "
+                              f"longer windows)", True)
     final = trigger.evaluate(guarded) if guarded else None
     return RolloutLog(log, True, False, None, final, f"completed all {len(plan)} stages to full traffic")
 
@@ -258,3 +297,58 @@ def false_alarm_rate(champion_ctr: float, challenger_ctr: float, trigger: Rollba
                                 "challenger": rng.binomial(nb, challenger_ctr) / nb, "n": nb})
         fired += trigger.evaluate(windows).fired
     return fired / n_sims
+
+
+def trigger_operating_table(champion_ctr: float, relative_drops: Sequence[float], trigger: RollbackTrigger,
+                            plan: Sequence[Stage] = DEFAULT_PLAN, window_users: int = 200_000, cap: int = 20_000,
+                            n_sims: int = 300, seed: int = 0, by_stage: str | None = None):
+    """For each true relative drop of the challenger's CTR: how often the trigger fires, and how soon.
+
+    Why: a rollback rule has two error rates. At a drop of 0 firing is a false alarm; at a real drop not
+    firing is a miss. Windows are drawn as binomials with the sample sizes of
+    `RecsysWorld.rollout_observer`. Returns a DataFrame indexed by the drop with `fire_rate` (over the whole
+    plan), `fire_rate_by_stage` (fired by the end of `by_stage`, default the first guarded stage with
+    challenger traffic; its name is in `.attrs["by_stage"]`) and `median_window` (the guarded window with
+    challenger traffic it fired in, 0-based; NaN if it never fired).
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not 0 < champion_ctr < 1:
+        raise RolloutError("champion_ctr must be between 0 and 1")
+    if any(not 0 <= d < 1 for d in relative_drops):
+        raise RolloutError("relative drops must be shares from 0 (no drop) to below 1")
+    sizes: list[tuple[int, int]] = []
+    stage_end: dict[str, int] = {}
+    for stage in plan:
+        if not stage.guarded:
+            continue
+        for _ in range(stage.windows):
+            na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
+            nb = min(cap, int(round(stage.weight * window_users)))
+            if nb > 0:
+                sizes.append((na, nb))
+        if sizes:
+            stage_end[stage.name] = len(sizes)
+    if not sizes:
+        raise RolloutError("the plan has no guarded stage with challenger traffic")
+    by_stage = by_stage or next(iter(stage_end))
+    if by_stage not in stage_end:
+        raise RolloutError(f"by_stage={by_stage!r} is not a guarded stage with traffic: {list(stage_end)}")
+    na, nb = np.array(sizes).T
+    rng = np.random.default_rng(seed)
+    rows = []
+    for drop in relative_drops:
+        fired_at = []
+        for _ in range(n_sims):
+            champ = np.maximum(rng.binomial(na, champion_ctr), 1) / na
+            chall = rng.binomial(nb, champion_ctr * (1 - drop)) / nb
+            res = trigger.evaluate([{"champion": a, "challenger": b, "n": n} for a, b, n in zip(champ, chall, nb)])
+            if res.fired:
+                fired_at.append(res.window)
+        rows.append({"relative_drop": drop, "fire_rate": len(fired_at) / n_sims,
+                     "fire_rate_by_stage": sum(w < stage_end[by_stage] for w in fired_at) / n_sims,
+                     "median_window": float(np.median(fired_at)) if fired_at else float("nan")})
+    out = pd.DataFrame(rows).set_index("relative_drop")
+    out.attrs["by_stage"] = by_stage
+    return out

@@ -1,0 +1,544 @@
+"""The graduation-gate review of the recommender, step by step, on the simulated world.
+
+Why one class (`RecsysReview`): the notebook walks through the steps one at a time and the tests and
+benchmarks run them all (`recsys_review`); both go through the same code, so what the notebook shows is
+what the tests assert. Each step stores its result in `review.parts` and runs the steps it needs first.
+
+Steps: offline evaluation -> experiment plan -> A/B test -> segment audit -> drift -> load test (also the
+shadow stage's mirrored traffic) -> cost -> staged rollout -> rollback rehearsal -> serving-skew check -> evidence
+-> checklist -> gate -> memo.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lifecycle_lab.gates.checklist import CheckItem, review_checklist
+from lifecycle_lab.gates.criteria import Criteria, default_criteria, validate_criteria
+from lifecycle_lab.gates.decision import PASS, Evidence, GateResult, evaluate_gate
+from lifecycle_lab.gates.memo import render_memo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+NUMERIC_FEATURES = ("tenure_days", "sessions_per_week", "history_clicks")
+CATEGORICAL_FEATURES = ("segment", "device", "region")
+AUDIT_ATTRIBUTES = ("segment", "region", "device", ("segment", "device"))
+
+
+def _recsys_plan():
+    from lifecycle_lab.rollout import Stage
+
+    return (Stage("shadow", 0.0, 2, guarded=False),
+            Stage("dogfood", 0.002, 2, guarded=False),  # staff: qualitative feedback, too few users to judge CTR
+            Stage("canary 1%", 0.01, 4),
+            Stage("ramp 20%", 0.2, 2), Stage("ramp 40%", 0.4, 2), Stage("ramp 60%", 0.6, 2),
+            Stage("ramp 80%", 0.8, 2),
+            Stage("full", 1.0, 1))
+
+
+@dataclass
+class ReviewSettings:
+    """Sizes and stated assumptions of a review (the notebook's parameters feed these)."""
+
+    offline_users: int = 3000
+    planned_lift: float = 0.06        # plan for less than the offline lift (ML Test Score Model 2)
+    baseline_ctr: float = 0.05        # replaced by the champion's CTR in the logs when a review starts
+    daily_users: int = 2_000_000
+    target_rps: float = 200.0
+    load_requests: int = 2000         # measured requests per model, after the warm-up
+    load_warmup: int = 100
+    workers: int = 2                  # scoring threads per model service
+    champion_usd_per_h: tuple = (0.096, 0.096)          # two small instances serving a lookup table
+    challenger_usd_per_h: tuple = (0.17, 0.17, 0.25)    # two model servers and the feature store
+    drift_rows: int = 5000
+    label_users: int = 120_000        # users per period (both models) for the label-based concept-drift check
+    concept_drift_se: float = 3.0     # a mix-adjusted drop larger than this many standard errors is concept drift
+    n_boot: int = 200
+    window_users: int = 200_000       # users per analysis window at full traffic
+    window_cap: int = 20_000          # users per side each window's analysis samples
+    trigger_drop: float = 0.05
+    trigger_min_sample: int = 1000
+    trigger_consecutive: int = 3
+    extend_inconclusive: int = 2      # extra windows a stage gets before an inconclusive stage pauses
+
+    @classmethod
+    def fast(cls, **overrides) -> "ReviewSettings":
+        """Smaller samples for CI and quick runs: offline users, drift rows, label users, bootstrap replicates,
+        analysis samples, and the load test's minimum of 1,000 measured requests. The A/B plan keeps its
+        size: a test sized for a larger lift than the real one would miss it."""
+        base = dict(offline_users=1500, drift_rows=2000, label_users=60_000, n_boot=100, window_cap=10_000,
+                    load_requests=1000, load_warmup=50)
+        return cls(**{**base, **overrides})
+
+    @property
+    def window_hours(self) -> float:
+        """Hours of traffic one analysis window covers: window_users / daily_users x 24."""
+        return self.window_users / self.daily_users * 24
+
+
+# -- the steps ------------------------------------------------------------------------------------
+
+def offline_evaluation(world, settings: ReviewSettings, seed: int = 0) -> dict:
+    """Ranking metrics at 10 with bootstrap intervals on held-out logged clicks, and the paired lift."""
+    from lifecycle_lab import ranking
+
+    users = world.users(settings.offline_users, "train", seed=seed)
+    rel = world.logged_test_set(users, seed=seed)
+    ranked = {"champion": world.recommend(users, "champion", 10),
+              "challenger": world.recommend(users, "challenger", 10)}
+    table = ranking.metric_table(ranked, rel, 10, n_boot=settings.n_boot, seed=seed)
+    lift = ranking.paired_lift_ci(ranking.recall_at_k(ranked["champion"], rel, 10),
+                                  ranking.recall_at_k(ranked["challenger"], rel, 10), n_boot=settings.n_boot,
+                                  seed=seed)
+    return {"table": table, "recall_lift": lift, "relevance": rel, "rankings": ranked}
+
+
+def champion_baseline(world, n: int = 20_000, seed: int = 0) -> float:
+    """The champion's CTR in the logs (training period): the baseline the experiment is planned on."""
+    return float(world.serve(world.users(n, "train", seed=50_000 + seed), "champion", seed).click.mean())
+
+
+def plan_experiment(settings: ReviewSettings) -> dict:
+    """Users per arm for the planned lift (exact and 16 s^2/d^2), and days at a 1% canary or a 50/50 split."""
+    from lifecycle_lab import experiment
+
+    n = experiment.sample_size_per_arm(settings.baseline_ctr, settings.planned_lift)
+    return {"n_per_arm": n, "rule_of_thumb": experiment.rule_of_thumb_per_arm(settings.baseline_ctr,
+                                                                              settings.planned_lift),
+            "days_at_1pct": experiment.duration_days(n, settings.daily_users, 0.01),
+            "days_at_50pct": experiment.duration_days(n, settings.daily_users, 0.5)}
+
+
+def read_ab(ab: "pd.DataFrame") -> dict:
+    """SRM first, then the CTR and session-minute results with intervals."""
+    from lifecycle_lab import experiment
+
+    counts = ab.groupby("model").size()
+    srm = experiment.srm_check([int(counts.get("champion", 0)), int(counts.get("challenger", 0))])
+    a, b = ab[ab.model == "champion"], ab[ab.model == "challenger"]
+    ctr = experiment.two_proportion_test(int(a.click.sum()), len(a), int(b.click.sum()), len(b))
+    minutes = experiment.mean_difference(a.session_minutes, b.session_minutes)
+    return {"srm": srm, "ctr": ctr, "minutes": minutes}
+
+
+def _group_key(ab: "pd.DataFrame", by) -> "pd.Series":
+    if isinstance(by, str):
+        return ab[by].astype(str)
+    key = ab[by[0]].astype(str)
+    for col in by[1:]:
+        key = key + " x " + ab[col].astype(str)
+    return key
+
+
+def lift_table(ab: "pd.DataFrame", by="segment") -> "pd.DataFrame":
+    """Per group (a column, or a tuple of columns for intersections): each arm's CTR and the challenger's
+    relative lift with a delta-method 95% interval (groups without champion clicks are left out)."""
+    import pandas as pd
+
+    from lifecycle_lab import experiment
+
+    counts = ab.groupby([_group_key(ab, by).rename("group"), "model"]).click.agg(["sum", "count"])
+    rows = []
+    for g in sorted(counts.index.get_level_values("group").unique()):
+        part = counts.loc[g]
+        if not {"champion", "challenger"} <= set(part.index) or part.loc["champion", "sum"] == 0:
+            continue
+        a, b = part.loc["champion"], part.loc["challenger"]
+        r = experiment.two_proportion_test(int(a["sum"]), int(a["count"]), int(b["sum"]), int(b["count"]))
+        rows.append({"group": g, "champion_ctr": r.rate_a, "challenger_ctr": r.rate_b,
+                     "relative_lift": r.relative_lift, "lower": r.relative_ci[0], "upper": r.relative_ci[1],
+                     "n_challenger": int(b["count"])})
+    name = by if isinstance(by, str) else " x ".join(by)
+    return pd.DataFrame(rows).set_index("group").rename_axis(name)
+
+
+def ratio_interval(clicks: "pd.Series", groups: "pd.Series", n_boot: int = 200, seed: int = 0,
+                   level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of min/max of the per-group click rates (fairlearn's ratio()).
+
+    Resampling the users of each group with replacement gives that group's click count as a binomial
+    draw with its observed rate, so the bootstrap is drawn exactly that way: n_boot binomials per group.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    stats = clicks.groupby(groups).agg(["sum", "count"])
+    draws = np.stack([rng.binomial(int(n), s / n, n_boot) / n for s, n in zip(stats["sum"], stats["count"])])
+    ratio = draws.min(axis=0) / np.maximum(draws.max(axis=0), 1e-12)
+    a = (1 - level) / 2
+    lo, hi = np.quantile(ratio, [a, 1 - a])
+    return float(lo), float(hi)
+
+
+def segment_audit(ab: "pd.DataFrame", n_boot: int = 200, seed: int = 0) -> dict:
+    """The bias audit of the A/B data.
+
+    - `tables`: per-segment CTR in each arm with fairlearn's MetricFrame (`fairness.group_table`:
+      by_group, difference, ratio);
+    - `lifts`: each segment's lift with an interval; `by_attribute`: the same per region, device and
+      segment x device; `worst`: the worst group of each attribute;
+    - `bootstrap`: bootstrap intervals of the challenger's per-segment CTR (`fairness.bootstrap_ci`);
+    - `ratio_ci`: an interval for the challenger's min/max CTR ratio across segments;
+    - `exposure`: per segment and arm, the share of users, the share of clicks and the catalogue coverage
+      (distinct items shown / items shown to anyone in the A/B).
+    """
+    import pandas as pd
+
+    from lifecycle_lab import fairness
+
+    def ctr(y_true, y_pred):
+        return float(y_true.mean())
+
+    tables = {}
+    for model in ("champion", "challenger"):
+        part = ab[ab.model == model]
+        tables[model] = fairness.group_table(part.click.to_numpy(), part.click.to_numpy(),
+                                             part.segment.rename("segment"), metrics={"ctr": ctr})
+    by_attribute = {(a if isinstance(a, str) else " x ".join(a)): lift_table(ab, a) for a in AUDIT_ATTRIBUTES}
+    worst = pd.DataFrame([{"attribute": name, "group": t.relative_lift.idxmin(),
+                           **t.loc[t.relative_lift.idxmin(), ["relative_lift", "lower", "upper", "n_challenger"]]}
+                          for name, t in by_attribute.items()]).set_index("attribute")
+    chall = ab[ab.model == "challenger"]
+    boot = fairness.bootstrap_ci(ctr, chall.click.to_numpy(), chall.click.to_numpy(),
+                                 chall.segment.rename("segment"), n_boot=n_boot, seed=seed)
+    shown_anywhere = ab.item.nunique()
+    exposure = []
+    for (model, seg), part in ab.groupby(["model", "segment"]):
+        arm = ab[ab.model == model]
+        exposure.append({"model": model, "segment": seg, "user_share": len(part) / len(arm),
+                         "click_share": part.click.sum() / max(arm.click.sum(), 1),
+                         "coverage": part.item.nunique() / shown_anywhere})
+    exposure = pd.DataFrame(exposure).pivot(index="segment", columns="model")
+    return {"tables": tables, "lifts": by_attribute["segment"], "by_attribute": by_attribute, "worst": worst,
+            "bootstrap": boot, "ratio_ci": ratio_interval(chall.click, chall.segment, n_boot, seed),
+            "exposure": exposure}
+
+
+def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, html_path=None, seed: int = 0) -> dict:
+    """Training data vs current traffic: PSI per feature (deciles for numbers, categories for the rest), KS,
+    Jensen-Shannon and chi-square, an Evidently report, and the label-based check that tells data drift
+    from concept drift.
+
+    With labels (clicks) from both periods, the challenger's lift is measured per segment and re-weighted
+    to the training period's segment mix: if that mix-adjusted lift holds, the inputs moved but
+    P(click | x) did not (data drift); if it drops by more than `settings.concept_drift_se` standard errors,
+    the relation itself moved (concept drift). `settings.label_users` users per period.
+    """
+    import pandas as pd
+
+    from lifecycle_lab import experiment, monitor
+
+    ref = world.users(settings.drift_rows, "train", seed=30_000 + seed).frame()
+    cur = current.sample(min(settings.drift_rows, len(current)), random_state=seed)
+    table = monitor.drift_table(ref, cur, list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES))
+    report = monitor.evidently_drift(ref, cur, numerical=list(NUMERIC_FEATURES),
+                                     categorical=list(CATEGORICAL_FEATURES), html_path=html_path)
+    n = settings.label_users
+    rows = []
+    for period in ("train", "current"):
+        users = world.users(n, period, seed=40_000 + seed)
+        a, b = world.serve(users, "champion", seed), world.serve(users, "challenger", seed)
+        for seg in sorted(a.segment.unique()):
+            ma, mb = a.segment == seg, b.segment == seg
+            r = experiment.two_proportion_test(int(a.click[ma].sum()), int(ma.sum()), int(b.click[mb].sum()),
+                                               int(mb.sum()))
+            rows.append({"period": period, "segment": seg, "share": float(ma.mean()), "lift": r.relative_lift,
+                         "se": (r.relative_ci[1] - r.relative_ci[0]) / (2 * 1.959964)})
+    by_segment = pd.DataFrame(rows).set_index(["period", "segment"])
+    weights = by_segment.loc["train", "share"]
+
+    def adjusted(period):  # the lift each period would show with the training period's segment mix
+        part = by_segment.loc[period]
+        return float((part.lift * weights).sum()), float(math.sqrt(((part.se * weights) ** 2).sum()))
+
+    (lt, st), (lc, sc) = adjusted("train"), adjusted("current")
+    se = math.sqrt(st ** 2 + sc ** 2)
+    dropped = (lt - lc) > settings.concept_drift_se * se
+    inputs_drifted = bool(report["dataset_drift"]) or bool((table["psi"] >= 0.1).any())
+    return {"table": table, "evidently": report, "by_segment": by_segment, "reference": ref, "current": cur,
+            "mix_adjusted_lift": {"train": lt, "current": lc, "se": se},
+            "inputs_drifted": inputs_drifted, "concept_drift": bool(dropped),
+            "kind": monitor.drift_kind(inputs_drifted, dropped, mix_adjusted=True)}
+
+
+def psi_binning_comparison(reference, current) -> dict:
+    """One feature's PSI three ways: reference deciles (ours), Sturges bins over both samples (Evidently's
+    binning, computed here) and Evidently's own report. The first two differ; the last two agree."""
+    from lifecycle_lab import monitor
+
+    return {"decile": monitor.psi(reference, current), "sturges": monitor.sturges_psi(reference, current),
+            "evidently": monitor.evidently_psi(reference, current)}
+
+
+def load_test_evidence(world, settings: ReviewSettings, seed: int = 0) -> dict:
+    """A real load test of both model services at the target rate (`loadtest.run_load_test`): each request
+    awaits its remote call (a real sleep) and is scored on a worker thread; `load_requests` measured
+    requests per model after `load_warmup`. Returns {"results": {model: LoadTestResult}}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lifecycle_lab import loadtest
+
+    requests = world.requests(settings.load_requests + settings.load_warmup, seed=seed)
+    pools = {m: ThreadPoolExecutor(settings.workers, thread_name_prefix=m) for m in ("champion", "challenger")}
+    try:
+        results = loadtest.run_load_test({m: world.handler(m, pool) for m, pool in pools.items()}, requests,
+                                         settings.target_rps, warmup=settings.load_warmup)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+    return {"results": results}
+
+
+def cost_evidence(settings: ReviewSettings) -> dict:
+    """Cost per 1,000 requests of each model at the target rate, from the stated instance prices."""
+    from lifecycle_lab.scenarios.recsys import cost_per_1k
+
+    prices = {"champion": tuple(settings.champion_usd_per_h), "challenger": tuple(settings.challenger_usd_per_h)}
+    return {"prices": prices, "target_rps": settings.target_rps,
+            "cost": {m: cost_per_1k(p, settings.target_rps) for m, p in prices.items()}}
+
+
+def rollout_evidence(world, settings: ReviewSettings, seed: int = 0, shadow: dict | None = None,
+                     p99_budget_ms: float | None = None) -> dict:
+    """The staged rollout on the simulator with the agreed trigger; inconclusive stages pause.
+
+    `shadow`: what the shadow stage measured under mirrored load ({"p99_ms", "errors"}, from the load test);
+    with `p99_budget_ms`, a shadow p99 at or above the budget (or any error) pauses the rollout before any
+    user is exposed.
+    """
+    from lifecycle_lab import rollout
+
+    trigger = rollout.RollbackTrigger(settings.trigger_drop, settings.trigger_min_sample, settings.trigger_consecutive)
+
+    def health(stage, obs) -> str | None:
+        if stage.weight > 0 or p99_budget_ms is None or "p99_ms" not in obs:
+            return None
+        if obs.get("errors"):
+            return f"{obs['errors']} errors under mirrored load"
+        if obs["p99_ms"] >= p99_budget_ms:
+            return f"shadow p99 ~{obs['p99_ms']:.0f} ms under mirrored load is not below the {p99_budget_ms:g} ms budget"
+        return None
+
+    observer = world.rollout_observer(settings.window_users, settings.window_cap, seed, shadow=shadow)
+    plan = _recsys_plan()
+    log = rollout.run_rollout(plan, observer, trigger, extend_inconclusive=settings.extend_inconclusive,
+                              health_check=health)
+    return {"log": log, "trigger": trigger, "plan": plan}
+
+
+def rehearse_rollback(world, settings: ReviewSettings, seed: int = 0):
+    """Replay the rollout with the live-path bug switched on for every request (a staging rehearsal, no
+    shadow health check): the rollback path is proven only if the trigger fires and the challenger's weight
+    goes back to 0 (checklist: rollback rehearsed, Infra 7)."""
+    from lifecycle_lab.scenarios.recsys import RecsysWorld
+
+    broken = RecsysWorld(replace(world.config, inject_regression=True, regression_share=1.0))
+    return rollout_evidence(broken, settings, seed)["log"]
+
+
+def collect_evidence(parts: dict) -> dict[str, Evidence]:
+    """Map the review's parts onto the gate's metrics (the challenger's side where a model is meant)."""
+    ev: dict[str, Evidence] = {}
+    if "load_test" in parts:
+        lt = parts["load_test"]
+        r = lt["results"]["challenger"]
+        ev["p99_latency_ms"] = Evidence(r.percentile(99), r.p99_ci(),
+                                        f"load test: {r.n} requests at {r.target_rps:g}/s after {r.warmup} warm-up",
+                                        measured=True)
+    if "cost" in parts:
+        c = parts["cost"]
+        prices = c["prices"]["challenger"]
+        ev["cost_per_1k_usd"] = Evidence(round(c["cost"]["challenger"], 6), None,
+                                         f"({' + '.join(f'{p:g}' for p in prices)}) $/h / "
+                                         f"({c['target_rps']:g} x 3600) x 1000")
+    if "drift" in parts:
+        d = parts["drift"]
+        top = d["table"]["psi"].idxmax()
+        ev["max_feature_psi"] = Evidence(float(d["table"].loc[top, "psi"]), None,
+                                         f"PSI of '{top}', training data vs current traffic")
+        mix = d["mix_adjusted_lift"]
+        ev["concept_drift_detected"] = Evidence(d["concept_drift"], None,
+                                                f"mix-adjusted lift {mix['train']:+.1%} then, {mix['current']:+.1%} now")
+    if "rollout" in parts:
+        log = parts["rollout"]["log"]
+        ev["canary_rolled_back"] = Evidence(bool(log.rolled_back), None, log.reason)
+    if parts.get("skew") is not None:
+        ev["serving_skew_share"] = Evidence(round(1 - parts["skew"], 6), None, "served impressions vs offline model")
+    if "ab" in parts:
+        ab = parts["ab"]
+        ctr, minutes = ab["ctr"], ab["minutes"]
+        ev["ctr_relative_lift"] = Evidence(ctr.relative_lift, ctr.relative_ci, "A/B test, delta-method interval")
+        ev["session_minutes_relative_change"] = Evidence(minutes["relative"], minutes["relative_ci"], "A/B test")
+        ev["srm_pvalue"] = Evidence(ab["srm"].pvalue, None, "chi-square on assignment counts")
+    if "audit" in parts:
+        audit = parts["audit"]
+        lifts = audit["lifts"]
+        worst = lifts["relative_lift"].idxmin()
+        ev["worst_segment_relative_lift"] = Evidence(float(lifts.loc[worst, "relative_lift"]),
+                                                     (float(lifts.loc[worst, "lower"]), float(lifts.loc[worst, "upper"])),
+                                                     f"segment '{worst}'")
+        ev["segment_ctr_ratio"] = Evidence(float(audit["tables"]["challenger"].loc["ratio", "ctr"]), audit["ratio_ci"],
+                                           "fairlearn MetricFrame ratio(), bootstrap interval")
+    return ev
+
+
+def follow_ups(parts: dict, result: GateResult) -> list[str]:
+    """What the memo asks for next, from the evidence (drift remediation, the losing segment, a pause)."""
+    out = []
+    drift = parts.get("drift")
+    if drift and drift["concept_drift"]:
+        out.append("concept drift: retrain on clicks from current traffic, shadow the retrained model, then "
+                   "A/B it again (the offline evaluation describes tastes that have moved)")
+    elif drift and drift["inputs_drifted"]:
+        out.append("data drift: re-weight the offline evaluation to current traffic's mix and keep the drift "
+                   "monitor on these features (the relation holds, the population moved)")
+    if result.status("worst_segment_relative_lift") not in (None, PASS) and "audit" in parts:
+        worst = parts["audit"]["lifts"]["relative_lift"].idxmin()
+        out.append(f"segment '{worst}': find why it loses before widening (its history join), or serve it "
+                   f"the champion until fixed")
+    log = (parts.get("rollout") or {}).get("log")
+    if log is not None and log.paused:
+        out.append(f"rollout {log.reason}")
+    return out
+
+
+@dataclass
+class Review:
+    """Everything a review produced: the parts, the evidence and the gate result."""
+
+    parts: dict
+    evidence: dict
+    result: GateResult
+
+
+class RecsysReview:
+    """One review of the recommender on a `RecsysWorld`, step by step (see the module docstring).
+
+    On creation it measures the champion's CTR in the logs and plans with it (`settings.baseline_ctr`).
+    Each method runs its step once (later calls return the stored result) and the steps it depends on.
+    """
+
+    def __init__(self, world, settings: ReviewSettings | None = None, criteria: Criteria | Any = None,
+                 output_dir: str | Path | None = None, seed: int = 0):
+        self.world = world
+        self.seed = seed
+        self.criteria = criteria if isinstance(criteria, Criteria) else validate_criteria(criteria or default_criteria())
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.parts: dict = {}
+        baseline = champion_baseline(world, seed=seed)
+        self.parts["baseline_ctr"] = baseline
+        self.settings = replace(settings or ReviewSettings(), baseline_ctr=round(baseline, 4))
+
+    def _once(self, name: str, fn):
+        if name not in self.parts:
+            self.parts[name] = fn()
+        return self.parts[name]
+
+    @property
+    def drift_report_path(self) -> Path | None:
+        return self.output_dir / "drift_report.html" if self.output_dir is not None else None
+
+    def offline(self) -> dict:
+        return self._once("offline", lambda: offline_evaluation(self.world, self.settings, self.seed))
+
+    def plan(self) -> dict:
+        return self._once("plan", lambda: plan_experiment(self.settings))
+
+    def ab(self) -> dict:
+        """Run the A/B test with the planned users per arm; read it (SRM, CTR, session minutes)."""
+        if "ab" not in self.parts:
+            self.parts["ab_frame"] = self.world.ab_test(self.plan()["n_per_arm"], seed=self.seed)
+            self.parts["ab"] = read_ab(self.parts["ab_frame"])
+        return self.parts["ab"]
+
+    def audit(self) -> dict:
+        self.ab()
+        return self._once("audit", lambda: segment_audit(self.parts["ab_frame"], self.settings.n_boot, self.seed))
+
+    def drift(self) -> dict:
+        self.ab()
+        return self._once("drift", lambda: drift_evidence(self.world, self.parts["ab_frame"], self.settings,
+                                                          self.drift_report_path, self.seed))
+
+    def load_test(self) -> dict:
+        return self._once("load_test", lambda: load_test_evidence(self.world, self.settings, self.seed))
+
+    def cost(self) -> dict:
+        return self._once("cost", lambda: cost_evidence(self.settings))
+
+    def rollout(self) -> dict:
+        """The staged rollout; its shadow stage uses the load test as mirrored traffic."""
+        chall = self.load_test()["results"]["challenger"]
+        p99 = self.criteria.get("p99_latency_ms")
+        return self._once("rollout", lambda: rollout_evidence(
+            self.world, self.settings, self.seed, shadow={"p99_ms": chall.percentile(99), "errors": chall.errors},
+            p99_budget_ms=float(p99.threshold) if p99 is not None else None))
+
+    def rehearsal(self):
+        return self._once("rehearsal", lambda: rehearse_rollback(self.world, self.settings, self.seed))
+
+    def skew(self) -> float | None:
+        """Served impressions vs the offline model; needs live traffic, so None if the rollout exposed nobody."""
+        log = self.rollout()["log"]
+        exposed = any(w.get("n", 0) > 0 for w in log.windows)
+        return self._once("skew", lambda: self.world.skew_check(seed=self.seed) if exposed else None)
+
+    def run_all(self) -> None:
+        for step in (self.offline, self.plan, self.ab, self.audit, self.drift, self.load_test, self.cost,
+                     self.rollout, self.rehearsal, self.skew):
+            step()
+
+    def evidence(self) -> dict[str, Evidence]:
+        self.run_all()
+        return collect_evidence(self.parts)
+
+    def checklist(self) -> list[CheckItem]:
+        self.run_all()
+        return review_checklist(self.parts, self.criteria, self.drift_report_path)
+
+    def gate(self) -> GateResult:
+        if "gate" not in self.parts:
+            self.parts["evidence"] = self.evidence()
+            self.parts["gate"] = evaluate_gate(self.criteria, self.parts["evidence"], self.checklist())
+        return self.parts["gate"]
+
+    def follow_ups(self) -> list[str]:
+        return follow_ups(self.parts, self.gate())
+
+    def context(self) -> str:
+        """One paragraph for the memo: the two models, offline vs online lift, drift and rollout."""
+        lift, ctr = self.offline()["recall_lift"], self.ab()["ctr"]
+        return (f"Challenger: personalised recommender (quality {self.world.config.challenger_quality}); champion: "
+                f"regional popularity, both trained on logged grid clicks. Offline recall@10 lift "
+                f"{lift['lift']:+.1%}; online CTR lift {ctr.relative_lift:+.1%} (95% CI {ctr.relative_ci[0]:+.1%} "
+                f"to {ctr.relative_ci[1]:+.1%}) on {self.plan()['n_per_arm']:,} users per arm. Drift verdict: "
+                f"{self.drift()['kind']}. Rollout: {self.rollout()['log'].reason}.")
+
+    def memo(self, answer: dict | None = None) -> str:
+        """The decision memo (markdown); written to `output_dir/decision_memo.md` when there is one."""
+        text = render_memo(self.gate(), context=self.context(), memo=answer, follow_ups=self.follow_ups())
+        if self.output_dir is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "decision_memo.md").write_text(text, encoding="utf-8")
+        return text
+
+    def run(self) -> Review:
+        result = self.gate()
+        return Review(self.parts, self.parts["evidence"], result)
+
+
+def recsys_review(config=None, settings: ReviewSettings | None = None, criteria=None, output_dir=None,
+                  seed: int = 0, **knobs) -> Review:
+    """Run the whole review of the recommender on the simulator and evaluate the gate.
+
+    Why: the package-level tests assert that different worlds lead to different, correct decisions;
+    the notebook walks through the same steps one at a time (`RecsysReview`).
+    """
+    from lifecycle_lab.scenarios.recsys import RecsysWorld
+
+    world = RecsysWorld(config, **knobs)
+    return RecsysReview(world, settings, criteria, output_dir, seed).run()
