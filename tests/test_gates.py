@@ -282,6 +282,30 @@ def test_the_decision_matches_the_oracle_whatever_the_sampling_seed(seed, tmp_pa
     assert r.gate().decision == oracle_decision(r) == gates.GO_WITH_CONDITIONS
 
 
+def test_the_audit_intervals_agree_with_fairlearns_own_bootstrap(default_review):
+    # fairlearn's MetricFrame bootstraps the whole sample (group sizes vary); ours resample within each
+    # group. On the same users both intervals should land close (within a quarter of their width).
+    from fairlearn.metrics import MetricFrame
+
+    from lifecycle_lab import fairness
+
+    ab = default_review.parts["ab_frame"]
+    chall = ab[ab.model == "challenger"].sample(8000, random_state=0)
+    mf = MetricFrame(metrics={"ctr": lambda yt, yp: float(np.mean(yt))}, y_true=chall.click.to_numpy(),
+                     y_pred=chall.click.to_numpy(), sensitive_features=chall.segment.to_numpy(),
+                     n_boot=200, ci_quantiles=[0.025, 0.975], random_state=0)
+    fl_lo, fl_hi = (q["ctr"] for q in mf.ratio_ci())
+    lo, hi = gates.ratio_interval(chall.click, chall.segment, n_boot=2000, seed=0)
+    assert abs(lo - fl_lo) < 0.25 * (hi - lo) and abs(hi - fl_hi) < 0.25 * (hi - lo)
+    ours = fairness.bootstrap_ci(lambda yt, yp: float(np.mean(yt)), chall.click.to_numpy(), chall.click.to_numpy(),
+                                 chall.segment.rename("segment"), n_boot=400, seed=0)
+    low_fl, high_fl = mf.by_group_ci
+    for seg in ("new", "power", "returning"):
+        width = ours.loc[seg, "upper"] - ours.loc[seg, "lower"]
+        assert abs(ours.loc[seg, "lower"] - low_fl.loc[seg, "ctr"]) < 0.25 * width
+        assert abs(ours.loc[seg, "upper"] - high_fl.loc[seg, "ctr"]) < 0.25 * width
+
+
 def test_a_world_without_the_underserved_segment_and_drift_is_a_go(tmp_path):
     r = make_review(output_dir=tmp_path, underserved_segment="none", drift=0.0)
     assert r.gate().decision == gates.GO == oracle_decision(r), r.gate().conditions
