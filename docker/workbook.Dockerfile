@@ -8,6 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MLFLOW_DISABLE_TELEMETRY=true \
     DO_NOT_TRACK=1
 
+# Debian's MathJax 2, so `make site` typesets formulas offline (the site never loads it from the web).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libjs-mathjax \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 1000 learner
 WORKDIR /home/learner/lifecycle-lab
 
