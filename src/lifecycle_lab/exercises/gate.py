@@ -30,7 +30,8 @@ def _upper_bound(c, limit: float, unit: str, severity: str | None = None) -> str
     if c.op not in ("<", "<="):
         return f"{c.metric} is a ceiling: use op '<' or '<=' (you wrote '{c.op}')"
     if c.threshold > limit:
-        return f"{c.metric} <= {c.threshold} is looser than the requirement ({REQUIREMENTS[c.metric]}): use at most {limit} {unit}"
+        return (f"{c.metric} {c.op} {c.threshold} is looser than the requirement ({REQUIREMENTS[c.metric]}): "
+                f"use at most {limit} {unit}")
     if severity and c.severity != severity:
         return f"{c.metric} must be a {severity}: {REQUIREMENTS[c.metric]}"
     return None
