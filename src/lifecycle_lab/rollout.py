@@ -269,6 +269,23 @@ def run_rollout(plan: Sequence[Stage], observe: Callable[[Stage, int], Mapping[s
     return RolloutLog(log, True, False, None, final, f"completed all {len(plan)} stages to full traffic")
 
 
+def window_sizes(plan: Sequence[Stage], window_users: int, cap: int) -> list[tuple[str, int, int]]:
+    """(stage, champion users, challenger users) of every guarded window with challenger traffic.
+
+    The same split as `RecsysWorld.rollout_observer`: the challenger gets its stage's weight of the window's
+    users, the champion the rest (at least 1%), each capped at `cap` users read per window."""
+    sizes = []
+    for stage in plan:
+        if not stage.guarded:
+            continue
+        for _ in range(stage.windows):
+            na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
+            nb = min(cap, int(round(stage.weight * window_users)))
+            if nb > 0:
+                sizes.append((stage.name, na, nb))
+    return sizes
+
+
 def false_alarm_rate(champion_ctr: float, challenger_ctr: float, trigger: RollbackTrigger,
                      plan: Sequence[Stage] = DEFAULT_PLAN, window_users: int = 200_000, cap: int = 20_000,
                      n_sims: int = 500, seed: int = 0) -> float:
@@ -282,19 +299,11 @@ def false_alarm_rate(champion_ctr: float, challenger_ctr: float, trigger: Rollba
     if not (0 < champion_ctr < 1 and 0 < challenger_ctr < 1):
         raise RolloutError("CTRs must be between 0 and 1")
     rng = np.random.default_rng(seed)
+    sizes = window_sizes(plan, window_users, cap)
     fired = 0
     for _ in range(n_sims):
-        windows = []
-        for stage in plan:
-            if not stage.guarded:
-                continue
-            for _ in range(stage.windows):
-                na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
-                nb = min(cap, int(round(stage.weight * window_users)))
-                if nb == 0:
-                    continue
-                windows.append({"champion": max(rng.binomial(na, champion_ctr), 1) / na,
-                                "challenger": rng.binomial(nb, challenger_ctr) / nb, "n": nb})
+        windows = [{"champion": max(rng.binomial(na, champion_ctr), 1) / na,
+                    "challenger": rng.binomial(nb, challenger_ctr) / nb, "n": nb} for _, na, nb in sizes]
         fired += trigger.evaluate(windows).fired
     return fired / n_sims
 
@@ -318,18 +327,11 @@ def trigger_operating_table(champion_ctr: float, relative_drops: Sequence[float]
         raise RolloutError("champion_ctr must be between 0 and 1")
     if any(not 0 <= d < 1 for d in relative_drops):
         raise RolloutError("relative drops must be shares from 0 (no drop) to below 1")
-    sizes: list[tuple[int, int]] = []
+    named = window_sizes(plan, window_users, cap)
+    sizes = [(na, nb) for _, na, nb in named]
     stage_end: dict[str, int] = {}
-    for stage in plan:
-        if not stage.guarded:
-            continue
-        for _ in range(stage.windows):
-            na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
-            nb = min(cap, int(round(stage.weight * window_users)))
-            if nb > 0:
-                sizes.append((na, nb))
-        if sizes:
-            stage_end[stage.name] = len(sizes)
+    for i, (name, _, _) in enumerate(named):
+        stage_end[name] = i + 1  # windows counted by the end of that stage
     if not sizes:
         raise RolloutError("the plan has no guarded stage with challenger traffic")
     by_stage = by_stage or next(iter(stage_end))
