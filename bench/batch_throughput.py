@@ -1,12 +1,15 @@
 """Batch job throughput and peak memory at 10k, 100k and 1M tickets, beside a naive row-by-row loop.
 
-    .venv/bin/python bench/batch_throughput.py [--sizes 10000 100000 1000000] [--naive-rows 10000]
+    .venv/bin/python bench/batch_throughput.py [--sizes 10000 100000 1000000] [--naive-sizes 10000 100000]
+                                               [--repeats 3] [--repeat-up-to 100000]
 
 Each measurement runs in its own process so its peak RSS (ru_maxrss) is its own. The chunked job is
 `serve.batch.run_batch` (chunks of 2,000 rows, one transaction each, upserts) into a fresh SQLite file.
-The naive loop reads the CSV with the csv module and, per row, validates, calls predict_proba on one text,
-inserts and commits: what a first script usually does. It is run on `--naive-rows` rows and its rate is
-extrapolated to the larger sizes (said so in the output). Not part of the test suite.
+The naive loop reads the CSV with the csv module and, per row, validates (the same `csvload.check_row`),
+calls predict_proba on one text, inserts and commits: what a first script usually does. It is measured on
+the sizes in `--naive-sizes` (100k takes ~5 minutes); larger sizes are not run and the table says so.
+Sizes up to `--repeat-up-to` are run `--repeats` times and the median is reported with the range.
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def make_inputs(folder: Path, sizes: list[int]) -> tuple[Path, dict[int, Path]]:
     model = tickets.build_pipeline(42).fit(data["text"], data["label"])
     artifact = folder / "artifact"
     registry.save_artifact(model, artifact, name="bench", version="1", training_data_sha256=tickets.data_hash(data),
-                           seed=42)
+                           seed=42, review_threshold=0.5)
     block = tickets.unlabelled(tickets.generate(seed=7, n_tickets=min(max(sizes), 100_000), drift=0.3))
     files = {}
     for n in sizes:
@@ -62,7 +65,7 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
         from lifecycle_lab.serve.batch import run_batch
 
         chunk = int(kind.split(":")[1]) if ":" in kind else 2000
-        report = run_batch(path, db, artifact, chunk_size=chunk)
+        report = run_batch(path, db, artifact, chunk_size=chunk, create_db=True)
         rows = report.rows_in
     else:
         import csv
@@ -73,11 +76,12 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
         from lifecycle_lab.scenarios.csvload import check_row, ticket_schema
         from lifecycle_lab.serve.batch import _tables, connect
 
-        engine = connect(db)
+        engine = connect(db, create=True)
         _, _, predictions, rejects = _tables()
         model, meta = load_artifact(artifact)
         schema = ticket_schema(labelled=False)
         rows = 0
+        threshold = meta.review_threshold
         with open(path, newline="", encoding="utf-8") as fh:
             for number, row in enumerate(csv.DictReader(fh), start=1):
                 if rows >= limit:
@@ -95,25 +99,47 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
                     conn.execute(predictions.insert().values(ticket_id=row["ticket_id"], model_version=meta.version,
                                                              predicted_class=str(model.classes_[best]),
                                                              confidence=float(proba[best]),
-                                                             needs_review=bool(proba[best] < 0.5),
+                                                             needs_review=bool(proba[best] < threshold),
                                                              created_at=row.get("created_at"), run_id="naive"))
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"kind": kind, "rows": rows, "seconds": seconds, "peak_mb": peak_mb}))
 
 
-def measure(kind: str, path: Path, artifact: Path, folder: Path, limit: int) -> dict:
+def measure(kind: str, path: Path, artifact: Path, folder: Path, limit: int, run: int = 0) -> dict:
     stem = kind.replace(":", "_")
-    db = f"sqlite:///{folder / f'{stem}_{path.stem}.db'}"
+    db = f"sqlite:///{folder / f'{stem}_{path.stem}_{run}.db'}"
     done = subprocess.run([sys.executable, __file__, "--worker", kind, str(path), str(artifact), db, str(limit)],
                           capture_output=True, text=True, check=True)
+    (folder / f"{stem}_{path.stem}_{run}.db").unlink(missing_ok=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def repeated(kind: str, path: Path, artifact: Path, folder: Path, n: int, repeats: int) -> dict:
+    """Median rate and peak over `repeats` runs, with the range of the rates."""
+    import statistics
+
+    runs = [measure(kind, path, artifact, folder, n, run) for run in range(repeats)]
+    rates = [r["rows"] / r["seconds"] for r in runs]
+    return {"rows": runs[0]["rows"], "rate": statistics.median(rates), "low": min(rates), "high": max(rates),
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_mb": statistics.median(r["peak_mb"] for r in runs), "runs": len(runs)}
+
+
+def _cell(r: dict | None, width: int) -> str:
+    if r is None:
+        return f"{'not run':>{width}}"
+    spread = f" ({r['low']:,.0f}-{r['high']:,.0f})" if r["runs"] > 1 else ""
+    return f"{r['rate']:>{width},.0f}{spread}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--naive-rows", type=int, default=10_000)
+    parser.add_argument("--naive-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeat-up-to", type=int, default=100_000, help="repeat sizes up to this; larger run once")
+    parser.add_argument("--naive-repeat-up-to", type=int, default=10_000)
     parser.add_argument("--big-chunk", type=int, default=250_000,
                         help="also run the largest file with chunks this big: shows that the chunk bounds memory")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
@@ -124,20 +150,27 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        artifact, files = make_inputs(folder, args.sizes)
-        naive = measure("naive", files[min(args.sizes)], artifact, folder, args.naive_rows)
-        naive_rate = naive["rows"] / naive["seconds"]
-        print(f"naive row-by-row loop: {naive['rows']:,} rows in {naive['seconds']:.1f} s = {naive_rate:,.0f} rows/s, "
-              f"peak {naive['peak_mb']:.0f} MB (larger sizes extrapolated from this rate)")
-        print(f"{'tickets':>10} {'chunked rows/s':>15} {'chunked s':>10} {'peak MB':>8} {'naive rows/s':>13} "
-              f"{'naive s':>9} {'speed-up':>9}")
+        artifact, files = make_inputs(folder, sorted(set(args.sizes) | set(args.naive_sizes)))
+        rows = []
         for n in args.sizes:
-            r = measure("chunked", files[n], artifact, folder, n)
-            rate = r["rows"] / r["seconds"]
-            naive_s = n / naive_rate
-            mark = "" if n <= naive["rows"] else " (extrapolated)"
-            print(f"{n:>10,} {rate:>15,.0f} {r['seconds']:>10.1f} {r['peak_mb']:>8.0f} {naive_rate:>13,.0f} "
-                  f"{naive_s:>9.0f} {rate / naive_rate:>8.1f}x{mark}")
+            chunked = repeated("chunked", files[n], artifact, folder, n, args.repeats if n <= args.repeat_up_to else 1)
+            naive = None
+            if n in args.naive_sizes:
+                naive = repeated("naive", files[n], artifact, folder, n,
+                                 args.repeats if n <= args.naive_repeat_up_to else 1)
+            rows.append((n, chunked, naive))
+            print(f"{n:,}: chunked {chunked['rate']:,.0f} rows/s (median of {chunked['runs']}), peak "
+                  f"{chunked['peak_mb']:.0f} MB" + (f"; naive {naive['rate']:,.0f} rows/s (median of {naive['runs']}), "
+                                                     f"peak {naive['peak_mb']:.0f} MB" if naive else ""), flush=True)
+        print()
+        print(f"{'tickets':>10} | {'chunked rows/s (range)':>26} | {'s':>6} | {'peak MB':>7} | "
+              f"{'naive rows/s (range)':>22} | {'s':>6} | {'peak MB':>7} | {'speed-up':>8}")
+        for n, c, nv in rows:
+            speed = f"{c['rate'] / nv['rate']:.0f}x" if nv else "-"
+            naive_s = f"{nv['seconds']:.0f}" if nv else "-"
+            naive_mb = f"{nv['peak_mb']:.0f}" if nv else "-"
+            print(f"{n:>10,} | {_cell(c, 12):>26} | {c['seconds']:>6.1f} | {c['peak_mb']:>7.0f} | {_cell(nv, 8):>22} | "
+                  f"{naive_s:>6} | {naive_mb:>7} | {speed:>8}")
         if args.big_chunk:
             n = max(args.sizes)
             r = measure(f"chunked:{args.big_chunk}", files[n], artifact, folder, n)
