@@ -85,6 +85,8 @@ lock: | $(UV)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --universal \
 	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
 	PYTHONPATH=src $(PYTHON) -m lifecycle_lab.envfile > environment.yml
+	$(MAKE) env
+	$(PY) docker/service_lock.py  # the service image's subset of the same pins
 
 clean:
 	rm -rf build $(VENV) $(TOOLS)
