@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Feedback, ValueExercise, is_blank
+from .exercises.core import as_number as _number
 
 KINDS = ("choice", "numeric")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -85,14 +86,6 @@ class NumericExercise(ValueExercise):
             direction = "too high" if number > want else "too low"
             problems.append(f"{number:g} is {direction} (off by {abs(number - want):.3g}); "
                             f"recompute it step by step.")
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 @dataclass

@@ -127,7 +127,8 @@ def _close(got: float, want: float, rtol: float, atol: float) -> bool:
     return math.isclose(float(got), float(want), rel_tol=rtol, abs_tol=atol)
 
 
-def _as_number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A learner's answer as a float, or None when it is not a number (text, NaN, a boolean)."""
     if isinstance(value, bool):  # True == 1.0 in Python; an answer of True is not the number 1
         return None
     try:
@@ -159,7 +160,7 @@ class ValueExercise(Exercise):
 
     def _one(self, label: str, got: Any, want: float, problems: list[str], checked: list[str]) -> None:
         checked.append(f"{label} = {want:.4g} (tolerance {max(self.atol, self.rtol * abs(want)):.2g})")
-        number = _as_number(got)
+        number = as_number(got)
         if number is None:
             problems.append(f"{label}: expected a number, got {type(got).__name__} {got!r}.")
         elif not _close(number, want, self.rtol, self.atol):
@@ -299,7 +300,7 @@ class DecisionExercise(Exercise):
             if rule.expected is not None:
                 checked.append(f"{key} agrees with the evidence")
                 if rule.tol is not None:
-                    number = _as_number(value)
+                    number = as_number(value)
                     if number is None or abs(number - float(rule.expected)) > rule.tol:
                         problems.append(f"{key}: {value!r} does not agree with the evidence "
                                         f"({rule.why or 'recompute it from the table above'}).")
