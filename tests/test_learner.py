@@ -77,3 +77,17 @@ def test_every_solution_has_exercises_and_parameters():
         n_ex = sum(learner.BEGIN in c.source for c in code)
         assert n_ex >= 3, f"{path.name} has {n_ex} exercises"
         assert all(c.execution_count is not None for c in code), f"{path.name}: solution outputs not stored"
+
+
+def test_every_figure_of_a_solution_is_stored_as_an_image():
+    """A learner reads solutions/ without running anything, and the site renders them: each cell that shows
+    a figure must hold it as a PNG (a kernel under a non-inline backend, e.g. MPLBACKEND=Agg, stores none;
+    notebooks therefore select the inline backend themselves)."""
+    for path in sorted(paths.SOLUTIONS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        plotting = [i for i, c in enumerate(code) if "plt.show()" in c.source or "plt.subplots(" in c.source]
+        assert plotting, f"{path.name} draws no figure"
+        missing = [i for i in plotting if not any("image/png" in o.get("data", {}) for o in code[i].outputs)]
+        assert missing == [], f"{path.name}: code cells {missing} draw a figure but store no image"
+        assert any("%matplotlib inline" in c.source for c in code), f"{path.name}: select the inline backend"
