@@ -213,19 +213,17 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
     `evidence` maps test ids to (score, why) (mltestscore.BEGINNER_SYSTEM); the notebook shows the learner
     the `why` of the scored section without its points. Checks: each score follows the rubric (1 automated,
     0.5 by hand and written down, 0 not done); the next three tests are distinct, score below 1, include the
-    weakest section, and raise the final score as much as any three could (brute force over every triple);
-    the reason names the minimum rule.
+    weakest section, and raise the final score as much as any three could (`mltestscore.next_tests` tries
+    every triple); the reason names the minimum rule.
     """
-    from itertools import combinations
-
     from .. import mltestscore
 
     ids = mltestscore.section_tests(section)
     want = {t: evidence[t][0] for t in ids}
     sheet = {t: float(v) for t, (v, _) in evidence.items()}
     now = mltestscore.score(sheet)
-    below = [t for t in mltestscore.TESTS if sheet[t] < 1]
-    best = max(mltestscore.final_after(sheet, trio) for trio in combinations(below, 3))
+    picks = mltestscore.next_tests(sheet)  # tries every triple: its final score is the best three can reach
+    best = mltestscore.final_after(sheet, picks)
 
     def check_scores(value):
         if not isinstance(value, dict):
@@ -267,7 +265,6 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
                     f"minimum, and a test at 0 gains a full point where one at 0.5 gains half")
         return None
 
-    picks = mltestscore.next_tests(sheet)
     reference = {"scores": dict(want), "section_sum": sum(want.values()), "next_tests": picks,
                  "why": "the final score is the minimum over sections, so the weakest section limits the system; "
                         "once it is lifted the next-weakest ones cap it"}
