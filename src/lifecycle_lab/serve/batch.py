@@ -40,7 +40,8 @@ from typing import Any
 
 DEFAULT_CHUNK = 2000
 STALE_AFTER = 3600.0
-"""Seconds without a heartbeat after which a 'running' run on another host counts as interrupted."""
+"""Seconds without a heartbeat after which a 'running' run counts as interrupted, on any host (on this host
+a run whose process is gone counts at once)."""
 
 _TABLES = None
 
