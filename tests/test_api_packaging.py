@@ -175,6 +175,29 @@ def test_nightly_workflow_commands_run_two_nights_in_a_row(tmp_path):
     assert runs["status"].tolist() == ["succeeded", "succeeded"]  # the history accumulates
 
 
+def test_nightly_trains_a_champion_into_a_registry_without_one_and_refuses_a_broken_one(tmp_path):
+    from lifecycle_lab import registry
+    from lifecycle_lab.serve import nightly
+
+    uri = registry.tracking_uri(tmp_path)
+    registry._mlflow(uri)
+    from mlflow import MlflowClient
+
+    MlflowClient().search_experiments()  # the registry file exists, but no model is registered in it
+    assert (tmp_path / "mlflow.db").is_file()
+    first = nightly.ensure_champion(tmp_path)
+    assert (first["trained"], first["version"]) == (True, 1)
+    assert registry.aliases(uri, nightly.NAME) == {"champion": 1}
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "mlflow.db").write_bytes(b"not a database")
+    # never mistaken for an empty registry: refused with the reason, nothing trained into it
+    with pytest.raises(registry.ArtifactError, match="cannot be read .*DatabaseError.*remove .*mlflow.db"):
+        nightly.ensure_champion(broken)
+    assert not (broken / "mlartifacts").exists()
+    assert nightly.main(["--folder", str(broken)]) == 1 and not (broken / "tickets_today.csv").exists()
+
+
 def test_cron_line_runs_the_batch_command_nightly():
     from lifecycle_lab.serve import batch
 

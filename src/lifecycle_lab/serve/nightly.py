@@ -24,7 +24,11 @@ REVIEW_PRECISION = 0.92  # as in notebook 01: auto-routed tickets must be this p
 
 def ensure_champion(folder: str | Path, *, seed: int = SEED, name: str = NAME,
                     review_precision: float = REVIEW_PRECISION) -> dict:
-    """{"uri", "version", "trained"}: the registry's champion, trained and registered first if there is none."""
+    """{"uri", "version", "trained"}: the registry's champion, trained and registered first if there is none.
+
+    A registry file that cannot be read raises ArtifactError: training a new champion into it would hide
+    the breakage (and fail later, deeper).
+    """
     from .. import evaluate, registry
     from ..scenarios import tickets
 
@@ -34,18 +38,24 @@ def ensure_champion(folder: str | Path, *, seed: int = SEED, name: str = NAME,
     if (folder / "mlflow.db").is_file():
         try:
             current = registry.aliases(uri, name)
-        except Exception:  # no such registered model yet
-            current = {}
+        except Exception as err:  # a broken registry is not an empty one: only "no such model" trains one
+            if getattr(err, "error_code", None) != "RESOURCE_DOES_NOT_EXIST":
+                reason = (str(err).strip().splitlines() or [""])[0]
+                raise registry.ArtifactError(f"the registry {uri} cannot be read ({type(err).__name__}: {reason}); "
+                                             f"restore it from a backup, or remove {folder / 'mlflow.db'} to "
+                                             f"start a new one") from err
+            current = {}  # no such registered model yet
         if "champion" in current:
             return {"uri": uri, "version": current["champion"], "trained": False}
+    from sklearn.metrics import f1_score
+
     data = tickets.generate(seed=seed)
     train, val, _ = tickets.stratified_split(data, seed)
     model = tickets.build_pipeline(seed).fit(train["text"], train["label"])
+    val_pred = model.predict(val["text"])
     val_conf = model.predict_proba(val["text"]).max(axis=1)
-    choice = evaluate.review_threshold(val["label"], model.predict(val["text"]), val_conf, review_precision)
-    from sklearn.metrics import f1_score
-
-    f1 = float(f1_score(val["label"], model.predict(val["text"]), average="macro"))
+    choice = evaluate.review_threshold(val["label"], val_pred, val_conf, review_precision)
+    f1 = float(f1_score(val["label"], val_pred, average="macro"))
     registered = registry.log_and_register(model, uri=uri, artifact_root=folder / "mlartifacts", experiment="tickets",
                                            name=name, params={"seed": seed, "n_train": len(train)},
                                            metrics={"val_macro_f1": f1}, alias="champion",
@@ -76,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"nightly: --day {args.day!r} is not an ISO date such as 2026-11-23", file=sys.stderr)
         return 2
-    champion = ensure_champion(args.folder)
+    from ..registry import ArtifactError
+
+    try:
+        champion = ensure_champion(args.folder)
+    except ArtifactError as err:
+        print(f"nightly: {err}", file=sys.stderr)
+        return 1
     path = write_tickets(Path(args.folder) / "tickets_today.csv", day, args.tickets)
     print(json.dumps({"registry": champion["uri"], "champion_version": champion["version"],
                       "trained": champion["trained"], "tickets": str(path), "day": day.isoformat()}, sort_keys=True))
