@@ -65,6 +65,14 @@ def test_a_threshold_outside_0_1_is_refused(tmp_path, trained):
                                review_threshold=1.5)
 
 
+def test_an_artifact_without_a_threshold_needs_one_given(tmp_path, trained):
+    data, model = trained
+    meta = registry.save_artifact(model, tmp_path / "bare", name="t", version="1", training_data_sha256="x", seed=1)
+    with pytest.raises(registry.ArtifactError, match=r"--review-threshold on the command line, review_threshold= in"):
+        registry.serving_threshold(meta)
+    assert registry.serving_threshold(meta, 0.7) == 0.7
+
+
 def test_tampered_file_is_refused(artifact):
     blob = bytearray((artifact / registry.MODEL_FILE).read_bytes())
     blob[len(blob) // 2] ^= 0x01

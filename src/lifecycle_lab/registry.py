@@ -161,8 +161,10 @@ def serving_threshold(meta: ArtifactMeta, override: float | None = None) -> floa
     """
     value = override if override is not None else meta.review_threshold
     if value is None:
-        raise ArtifactError(f"artifact version {meta.version} records no review threshold; pass "
-                            f"--review-threshold (a confidence in [0, 1]) or export the model with one")
+        raise ArtifactError(f"artifact version {meta.version} records no review threshold; give one (a confidence "
+                            f"in [0, 1]: --review-threshold on the command line, review_threshold= in Python), or "
+                            f"save the artifact with save_artifact(review_threshold=...) or export it from a run "
+                            f"logged with log_and_register(review_threshold=...)")
     return _check_threshold(value)
 
 
