@@ -1,6 +1,7 @@
 """Artifacts: round trip, checksum and version checks, hand-edited metadata and foreign types refused; MLflow
 registry on SQLite, and the served artifact exported from the registry's alias; the release rule."""
 
+import hashlib
 import json
 import shutil
 
@@ -27,7 +28,6 @@ def artifact(tmp_path, trained):
 
 
 def test_round_trip_predicts_the_same_and_records_provenance(artifact, trained):
-    import hashlib
     from importlib import metadata
 
     data, model = trained
@@ -44,7 +44,7 @@ def _resign(folder, meta: dict) -> None:
     """Rewrite model.json with a fresh metadata digest, as save_artifact would."""
     meta = {k: v for k, v in meta.items() if k != "meta_sha256"}
     body = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
-    meta["meta_sha256"] = __import__("hashlib").sha256(body).hexdigest()
+    meta["meta_sha256"] = hashlib.sha256(body).hexdigest()
     (folder / registry.META_FILE).write_text(json.dumps(meta))
 
 
