@@ -7,7 +7,8 @@ Each measurement runs in its own process so its peak RSS (ru_maxrss) is its own.
 `serve.batch.run_batch` (chunks of 2,000 rows, one transaction each, upserts) into a fresh SQLite file.
 The naive loop reads the CSV with the csv module and, per row, validates (the same `csvload.check_row`),
 calls predict_proba on one text, inserts and commits: what a first script usually does. It is measured on
-the sizes in `--naive-sizes` (100k takes ~5 minutes); larger sizes are not run and the table says so.
+the sizes in `--naive-sizes` (100k took 252 s, see RESULTS-beginner.md); larger sizes are not run and the
+table says so.
 Sizes up to `--repeat-up-to` are run `--repeats` times and the median is reported with the range.
 Not part of the test suite.
 """
