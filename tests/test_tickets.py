@@ -149,6 +149,13 @@ def test_the_line_number_follows_texts_that_span_lines(tmp_path):
         csvload.validate(frame, csvload.ticket_schema())
 
 
+def test_a_huge_field_is_a_schema_error_naming_the_row(tmp_path):
+    frame = tickets.generate(seed=1, n_tickets=5)
+    frame.loc[2, "text"] = "x" * 200_000  # larger than the csv module's field limit (131,072 characters)
+    with pytest.raises(csvload.SchemaError, match="data row 3: text has 200000 characters, more than the limit"):
+        csvload.load_csv(_write(tmp_path, frame), csvload.ticket_schema())
+
+
 @pytest.mark.parametrize("value, ok", [("2026-01-05T09:30:00", True), ("2026-01-05", True), (" 2026-01-05 09:30 ", True),
                                        ("2026-01-05T09:30:00+01:00", True), ("now", False), ("today", False),
                                        ("last tuesday", False), ("2026-13-01", False), ("5 Jan 2026", False)])

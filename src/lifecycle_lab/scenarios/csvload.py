@@ -213,10 +213,12 @@ def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
         raise SchemaError(f"{path} could not be read as a UTF-8 CSV ({err}); save it as CSV with a header row "
                           f"{schema.names}") from None
     df = df.replace({"": None})
+    import csv
+
     try:
         lines = _row_lines(path)
-    except (OSError, UnicodeDecodeError, ValueError):  # pandas read it; line numbers are only a courtesy
-        lines = None
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error):  # e.g. a field over csv's size limit: pandas
+        lines = None  # read the file, so the rows are still checked; line numbers are only a courtesy
     if lines is not None and len(lines) != len(df):
         lines = None
     return validate(df, schema, where=str(path.name), lines=lines)
