@@ -105,7 +105,10 @@ def score(scores: Mapping[str, float]) -> Score:
 
 
 def final_after(scores: Mapping[str, float], automated) -> float:
-    """The final score once the given tests are automated (each then scores 1)."""
+    """The final score once the given tests are automated (each then scores 1).
+
+    Why: a candidate test is worth what it does to the minimum over sections, not to its own section.
+    """
     sheet = check_scores(scores)
     return score({**sheet, **{t: 1.0 for t in automated}}).final
 
