@@ -61,9 +61,8 @@ def volume(runs: "pd.DataFrame", lower: float, upper: float):
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.2))
     x_all = np.arange(1, len(runs) + 1)
-    counted = volume_runs(runs)
-    position = {index: x for index, x in zip(runs.index, x_all)}
-    x = np.array([position[i] for i in counted.index])
+    counted = volume_runs(runs)  # a subset of the runs, in their order
+    x = x_all[runs.index.isin(counted.index)]
     written = counted["rows_written"].to_numpy(dtype=float)
     ax.axhspan(lower, upper, color="tab:blue", alpha=0.12, label=f"usual range {lower:,.0f} to {upper:,.0f}")
     ax.plot(x, written, marker="o", color="tab:blue", label="rows written (succeeded runs, each file once)")
