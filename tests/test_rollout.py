@@ -141,3 +141,13 @@ def test_trigger_operating_table_false_alarms_at_zero_and_detects_big_drops():
     assert abs(table.loc[0.0, "fire_rate"] - other) < 0.08
     with pytest.raises(RolloutError, match="by_stage"):
         trigger_operating_table(0.05, [0.0], trig, by_stage="ramp 99%")
+
+
+def test_window_split_gives_the_challenger_its_weight_and_keeps_a_1pct_holdback():
+    from lifecycle_lab.rollout import window_split
+
+    # by hand, 200,000 users a window, at most 20,000 read per side
+    assert window_split(0.002, 200_000, 20_000) == (20_000, 400)      # dogfood: 0.2% of 200k
+    assert window_split(0.01, 200_000, 20_000) == (20_000, 2_000)     # canary 1%
+    assert window_split(1.0, 200_000, 20_000) == (2_000, 20_000)      # full: the 1% holdback stays
+    assert window_split(0.0, 200_000, 20_000) == (20_000, 0)          # shadow: nobody exposed

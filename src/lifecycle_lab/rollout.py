@@ -269,18 +269,26 @@ def run_rollout(plan: Sequence[Stage], observe: Callable[[Stage, int], Mapping[s
     return RolloutLog(log, True, False, None, final, f"completed all {len(plan)} stages to full traffic")
 
 
-def window_sizes(plan: Sequence[Stage], window_users: int, cap: int) -> list[tuple[str, int, int]]:
-    """(stage, champion users, challenger users) of every guarded window with challenger traffic.
+def window_split(weight: float, window_users: int, cap: int) -> tuple[int, int]:
+    """(champion users, challenger users) read in one analysis window at a stage's `weight`.
 
-    The same split as `RecsysWorld.rollout_observer`: the challenger gets its stage's weight of the window's
-    users, the champion the rest (at least 1%), each capped at `cap` users read per window."""
+    The challenger gets `weight` of the window's users, the champion the rest but at least 1% (a holdback
+    keeps a champion baseline at full rollout), each side capped at `cap` users read. One rule for the
+    simulated rollout (`RecsysWorld.rollout_observer`) and the trigger simulations below."""
+    na = min(cap, max(int(round((1 - weight) * window_users)), int(0.01 * window_users)))
+    nb = min(cap, int(round(weight * window_users)))
+    return na, nb
+
+
+def window_sizes(plan: Sequence[Stage], window_users: int, cap: int) -> list[tuple[str, int, int]]:
+    """(stage, champion users, challenger users) of every guarded window with challenger traffic
+    (`window_split` per window)."""
     sizes = []
     for stage in plan:
         if not stage.guarded:
             continue
         for _ in range(stage.windows):
-            na = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
-            nb = min(cap, int(round(stage.weight * window_users)))
+            na, nb = window_split(stage.weight, window_users, cap)
             if nb > 0:
                 sizes.append((stage.name, na, nb))
     return sizes
