@@ -205,3 +205,15 @@ def test_bad_knobs_are_refused():
         RecsysConfig(inject_regression="yes")
     with pytest.raises(ScenarioError, match="period"):
         RecsysWorld(seed=1, n_items=50).users(10, "future")
+
+
+def test_the_rollout_observer_reads_the_window_split_by_hand(world):
+    from lifecycle_lab.rollout import Stage
+
+    observe = world.rollout_observer(window_users=200_000, cap=20_000, seed=1)
+    canary = observe(Stage("canary 1%", 0.01, 1), 0)
+    assert (canary["n_champion"], canary["n"]) == (20_000, 2_000)  # 99% of 200k capped at 20k; 1% of 200k
+    full = observe(Stage("full", 1.0, 1), 1)
+    assert (full["n_champion"], full["n"]) == (2_000, 20_000)      # the 1% holdback at full rollout
+    shadow = observe(Stage("shadow", 0.0, 1, guarded=False), 2)
+    assert shadow["n"] == 0 and np.isnan(shadow["challenger"])

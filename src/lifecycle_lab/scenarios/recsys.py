@@ -9,7 +9,7 @@ against it (`RecsysWorld.true_effects`), and where knobs change the right answer
   segment: new users have ~2 logged clicks, power users ~40.
 - the hidden click model of the hero slot (one recommendation per visit):
   logit = B0 + appeal[region, item] + TASTE x clip(ln(G x taste[user, genre]), -3) + device offset.
-- two models, both **trained on a logged browse grid** (`training_log`): the champion ranks by regional
+- two models, both **trained on a logged browse grid** (`world_structure`): the champion ranks by regional
   popularity estimated from the logged clicks (shrunk toward the item's overall rate); the challenger adds
   a personal term, ln(G x smoothed taste from the user's logged clicks per genre), whose weight is fitted
   by a logistic regression on the same log, scaled by `challenger_quality`.
@@ -179,6 +179,20 @@ def _draw_users(rng: np.random.Generator, n: int, period: str, drift: float, con
     return Users(segment, region, device, tenure, sessions, taste, history, period)
 
 
+def _click_logit(appeal: np.ndarray, taste: np.ndarray, device: np.ndarray, taste_weight: float,
+                 n_genres: int) -> np.ndarray:
+    """The hidden click model (module docstring): B0 + appeal + weight x clip(ln(G x taste), -3) + device offset.
+
+    One formula for the training log (`world_structure`) and the live page (`RecsysWorld.click_logit`);
+    `device` holds the device offsets, shaped to broadcast against `appeal`."""
+    return B0 + appeal + taste_weight * np.maximum(np.log(n_genres * taste + 1e-12), -3.0) + device
+
+
+def _mean_watch_minutes(match: np.ndarray) -> np.ndarray:
+    """Mean minutes spent watching a clicked item: 6 plus 4 per unit of taste match (G x taste, capped at 3)."""
+    return 6.0 + 4.0 * np.minimum(match, 3.0)
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
@@ -259,8 +273,8 @@ def world_structure(world_seed: int, n_items: int, n_genres: int) -> Structure:
     shown = _grid_impressions(log_rng, logging_popularity, users.region, LOG_PER_USER)
     g = item_genre[shown]
     taste = np.take_along_axis(users.taste, g, axis=1)
-    logit = (B0 + appeal[users.region[:, None], shown] + GRID_TASTE * np.maximum(np.log(n_genres * taste), -3.0)
-             + np.array(DEVICE_OFFSET)[users.device][:, None])
+    logit = _click_logit(appeal[users.region[:, None], shown], taste, np.array(DEVICE_OFFSET)[users.device][:, None],
+                         GRID_TASTE, n_genres)
     clicked = log_rng.random(shown.shape) < np.minimum(1.0, GRID_BOOST / (1 + np.exp(-logit)))
     # popularity from logged clicks, shrunk in two levels
     m, r = n_items, len(REGIONS)
@@ -324,7 +338,7 @@ class RecsysWorld:
             t = np.take_along_axis(users.taste, g, axis=1)
             app = np.take_along_axis(self.appeal[users.region], items, axis=1)
             dev = np.array(DEVICE_OFFSET)[users.device][:, None]
-        return B0 + app + taste_weight * np.maximum(np.log(self.config.n_genres * t + 1e-12), -3.0) + dev
+        return _click_logit(app, t, dev, taste_weight, self.config.n_genres)
 
     def click_prob(self, users: Users, items, taste_weight: float = TASTE) -> np.ndarray:
         return 1 / (1 + np.exp(-self.click_logit(users, items, taste_weight)))
@@ -403,7 +417,8 @@ class RecsysWorld:
 
     def browse_factor(self, model: str) -> float:
         """Share of the usual browsing time a user keeps when the slot waits `latency_ms`: 1 below
-        `PATIENCE_MS`, then 10% less per further 100 ms (a stated assumption of this world)."""
+        `PATIENCE_MS`, then `BROWSE_LOSS_PER_100MS` (a quarter) less per further 100 ms (a stated assumption
+        of this world)."""
         excess = max(0.0, self.latency_ms(model) - PATIENCE_MS)
         return max(0.0, 1 - BROWSE_LOSS_PER_100MS * excess / 100.0)
 
@@ -416,7 +431,7 @@ class RecsysWorld:
         click = rng.random(len(users)) < p
         match = self.config.n_genres * users.taste[np.arange(len(users)), self.item_genre[items]]
         browse = rng.exponential(BROWSE_MINUTES, len(users)) * self.browse_factor(model)
-        watch = np.where(click, rng.exponential(6.0 + 4.0 * np.minimum(match, 3.0)), 0.0)
+        watch = np.where(click, rng.exponential(_mean_watch_minutes(match)), 0.0)
         frame = users.frame()
         frame["model"] = model
         frame["item"] = items
@@ -461,7 +476,7 @@ class RecsysWorld:
             items = self.recommend(users, model)[:, 0]
             p = self.click_prob(users, items)
             match = c.n_genres * users.taste[rows, self.item_genre[items]]
-            minutes = BROWSE_MINUTES * self.browse_factor(model) + p * (6.0 + 4.0 * np.minimum(match, 3.0))
+            minutes = BROWSE_MINUTES * self.browse_factor(model) + p * _mean_watch_minutes(match)
             out["ctr"][model] = float(p.mean())
             out["minutes"][model] = float(minutes.mean())
             out["segment_ctr"][model] = {s: float(p[users.segment == i].mean()) for i, s in enumerate(SEGMENTS)}
@@ -479,16 +494,17 @@ class RecsysWorld:
 
         Each window, weight x window_users users see the challenger through the live page (with the stale
         id table when `inject_regression`), the rest the champion; each side's CTR is measured on at most
-        `cap` users (the analysis samples). A 1% holdback keeps a champion baseline at full rollout.
+        `cap` users (the analysis samples; `rollout.window_split`, with a 1% champion holdback at full rollout).
         In shadow (weight 0) the challenger's service answers mirrored requests whose responses are
         discarded: no clicks to compare, but its latency and errors under production load are real; `shadow`
         holds those measured numbers (the load test is the mirrored traffic, e.g. {"p99_ms": ..., "errors": 0}).
         """
+        from lifecycle_lab.rollout import window_split
+
         live_bug = self.config.inject_regression
 
         def observe(stage, k: int) -> dict:
-            champ_n = min(cap, max(int(round((1 - stage.weight) * window_users)), int(0.01 * window_users)))
-            chall_n = min(cap, int(round(stage.weight * window_users)))
+            champ_n, chall_n = window_split(stage.weight, window_users, cap)
             a = self.serve(self.users(champ_n, "current", seed=10_000 + 2 * k + 100_000 * seed), "champion", k)
             row = {"champion": float(a.click.mean()), "n_champion": champ_n}
             if chall_n == 0:
