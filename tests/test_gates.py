@@ -66,6 +66,8 @@ ethical:
     (lambda c: c["owners"].update({"model owner": "  "}), "owners\\['model owner'\\]"),
     (lambda c: c["communication"].update(notify="everyone"), "communication.notify"),
     (lambda c: c.update(sponsor="cfo"), "unknown top-level keys"),
+    (lambda c: c["technical"][0].update(owner="me"), "unknown fields \\['owner'\\]; a criterion has only"),
+    (lambda c: c.update(ethical=c["ethical"][0]), "group 'ethical' must be a list of criteria, got dict"),
 ])
 def test_bad_criteria_get_clear_errors(mutate, message):
     c = copy.deepcopy(crit())

@@ -74,6 +74,10 @@ def test_bad_settings_are_refused():
         loadtest.run_load_test({"a": ok}, [1, 2, 3], 0)
     with pytest.raises(LoadTestError, match="warm-up"):
         loadtest.run_load_test({"a": ok}, [1, 2, 3], 100, warmup=5)
+    with pytest.raises(LoadTestError, match="give at least warmup \\+ 2 requests"):
+        loadtest.run_load_test({"a": ok}, [1, 2, 3], 100, warmup=2)
+    with pytest.raises(LoadTestError, match="not callable: give an async function"):
+        loadtest.run_load_test({"a": "ok"}, [1, 2, 3], 100, warmup=0)
     with pytest.raises(LoadTestError, match="handler"):
         loadtest.run_load_test({}, [1, 2, 3], 100)
     with pytest.raises(LoadTestError, match="at least two"):

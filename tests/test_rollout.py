@@ -141,6 +141,8 @@ def test_trigger_operating_table_false_alarms_at_zero_and_detects_big_drops():
     assert abs(table.loc[0.0, "fire_rate"] - other) < 0.08
     with pytest.raises(RolloutError, match="by_stage"):
         trigger_operating_table(0.05, [0.0], trig, by_stage="ramp 99%")
+    with pytest.raises(RolloutError, match="no guarded stage with challenger traffic: add a stage"):
+        trigger_operating_table(0.05, [0.0], trig, plan=[Stage("shadow", 0.0, 2, guarded=False)])
 
 
 def test_window_split_gives_the_challenger_its_weight_and_keeps_a_1pct_holdback():

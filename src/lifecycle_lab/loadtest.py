@@ -43,7 +43,7 @@ def quantile_ci(values, q: float, level: float = 0.95) -> tuple[float, float]:
     x = np.sort(np.asarray(values, dtype=float).ravel())
     n = x.size
     if n < 2:
-        raise LoadTestError("need at least two values for a quantile interval")
+        raise LoadTestError(f"need at least two values for a quantile interval, got {n}: measure more requests")
     if not 0 < q < 1 or not 0 < level < 1:
         raise LoadTestError(f"q={q!r} and level={level!r} must be between 0 and 1")
     a = (1 - level) / 2
@@ -141,10 +141,12 @@ def run_load_test(handlers: Mapping[str, Callable[[Any], Awaitable[Any]]], reque
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise LoadTestError(f"warmup={warmup!r} must be a whole number >= 0")
     if len(requests) < warmup + 2:
-        raise LoadTestError(f"{len(requests)} requests leave fewer than 2 to measure after a warm-up of {warmup}")
+        raise LoadTestError(f"{len(requests)} requests leave fewer than 2 to measure after a warm-up of {warmup}: "
+                            f"give at least warmup + 2 requests, or a smaller warm-up")
     for name, h in handlers.items():
         if not callable(h):
-            raise LoadTestError(f"handler {name!r} is not callable")
+            raise LoadTestError(f"handler {name!r} is not callable: give an async function(request), e.g. "
+                                f"RecsysWorld.handler('challenger')")
 
     async def main() -> dict[str, LoadTestResult]:
         if concurrent:

@@ -341,7 +341,8 @@ def trigger_operating_table(champion_ctr: float, relative_drops: Sequence[float]
     for i, (name, _, _) in enumerate(named):
         stage_end[name] = i + 1  # windows counted by the end of that stage
     if not sizes:
-        raise RolloutError("the plan has no guarded stage with challenger traffic")
+        raise RolloutError("the plan has no guarded stage with challenger traffic: add a stage with weight > 0 "
+                           "and guarded=True (the trigger only judges those)")
     by_stage = by_stage or next(iter(stage_end))
     if by_stage not in stage_end:
         raise RolloutError(f"by_stage={by_stage!r} is not a guarded stage with traffic: {list(stage_end)}")

@@ -197,7 +197,8 @@ def validate_criteria(data: Mapping | str) -> Criteria:
         if not entries:
             raise CriteriaError(f"group '{group}' is missing or empty: write at least one {group} criterion")
         if not isinstance(entries, (list, tuple)):
-            raise CriteriaError(f"group '{group}' must be a list of criteria")
+            raise CriteriaError(f"group '{group}' must be a list of criteria, got {type(entries).__name__}: "
+                                f"write each criterion as an item of a list")
         for i, entry in enumerate(entries):
             where = f"{group}[{i}]"
             if not isinstance(entry, Mapping):
@@ -208,7 +209,8 @@ def validate_criteria(data: Mapping | str) -> Criteria:
                                     f"needs {list(REQUIRED_FIELDS)}")
             extra = sorted(set(entry) - set(REQUIRED_FIELDS))
             if extra:
-                raise CriteriaError(f"{where}: unknown fields {extra}")
+                raise CriteriaError(f"{where}: unknown fields {extra}; a criterion has only {list(REQUIRED_FIELDS)} "
+                                    f"(owners and communication go at the top level)")
             metric = entry["metric"]
             where = f"{group}[{i}] {metric}"
             if metric not in METRICS:
