@@ -76,6 +76,11 @@ def fmt(ev: Evidence | None) -> str:
     return text
 
 
+def row_evidence_text(row: Mapping[str, Any]) -> str:
+    """A gate-table row's evidence as text (`fmt` of its value, interval and measured mark)."""
+    return fmt(Evidence(row["value"], row["ci"], measured=row.get("measured", False)))
+
+
 @dataclass
 class GateResult:
     """The decision, every criterion's verdict, the blockers, the conditions and the checklist."""
@@ -97,8 +102,8 @@ class GateResult:
         (`~9.8` or `~10.3`) does not shift the other columns."""
         lines = [f"{'metric':32} {'group':9} {'rule':10} {'status':12} {'severity':9} evidence"]
         for r in self.rows:
-            ev = fmt(Evidence(r["value"], r["ci"], measured=r.get("measured", False)))
-            lines.append(f"{r['metric']:32} {r['group']:9} {r['rule']:10} {r['status']:12} {r['severity']:9} {ev}")
+            lines.append(f"{r['metric']:32} {r['group']:9} {r['rule']:10} {r['status']:12} {r['severity']:9} "
+                         f"{row_evidence_text(r)}")
         return "\n".join(lines)
 
     def failed(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from lifecycle_lab.gates.decision import Evidence, GateResult, fmt
+from lifecycle_lab.gates.decision import GateResult, row_evidence_text
 
 
 def render_memo(result: GateResult, *, title: str | None = None, context: str = "",
@@ -22,8 +22,7 @@ def render_memo(result: GateResult, *, title: str | None = None, context: str = 
               "| group | metric | rule | evidence | status | severity | why |",
               "|---|---|---|---|---|---|---|"]
     for r in result.rows:
-        ev = Evidence(r["value"], r["ci"], measured=r.get("measured", False))
-        lines.append(f"| {r['group']} | {r['metric']} | {r['rule']} | {fmt(ev)} | {r['status']} | "
+        lines.append(f"| {r['group']} | {r['metric']} | {r['rule']} | {row_evidence_text(r)} | {r['status']} | "
                      f"{r['severity']} | {r['why']} |")
     lines += ["", "## Blockers", ""] + ([f"- {b}" for b in result.blockers] or ["- none"])
     lines += ["", "## Conditions", ""] + ([f"- {c}" for c in result.conditions] or ["- none"])

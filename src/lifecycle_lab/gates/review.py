@@ -228,10 +228,13 @@ def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, htm
     P(click | x) did not (data drift); if it drops by more than `settings.concept_drift_se` standard errors,
     the relation itself moved (concept drift). `settings.label_users` users per period.
     """
+    from statistics import NormalDist
+
     import pandas as pd
 
     from lifecycle_lab import experiment, monitor
 
+    z95 = NormalDist().inv_cdf(0.975)  # two_proportion_test's 95% interval is lift +- z95 x se
     ref = world.users(settings.drift_rows, "train", seed=30_000 + seed).frame()
     cur = current.sample(min(settings.drift_rows, len(current)), random_state=seed)
     table = monitor.drift_table(ref, cur, list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES))
@@ -247,7 +250,7 @@ def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, htm
             r = experiment.two_proportion_test(int(a.click[ma].sum()), int(ma.sum()), int(b.click[mb].sum()),
                                                int(mb.sum()))
             rows.append({"period": period, "segment": seg, "share": float(ma.mean()), "lift": r.relative_lift,
-                         "se": (r.relative_ci[1] - r.relative_ci[0]) / (2 * 1.959964)})
+                         "se": (r.relative_ci[1] - r.relative_ci[0]) / (2 * z95)})
     by_segment = pd.DataFrame(rows).set_index(["period", "segment"])
     weights = by_segment.loc["train", "share"]
 
