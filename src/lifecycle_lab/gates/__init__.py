@@ -7,6 +7,8 @@ came in, and when every verdict points at its evidence. The parts, each in its o
 - `decision`: evidence with intervals, verdicts (PASS / FAIL / INCONCLUSIVE / MISSING) and the decision;
 - `checklist`: the launch checklist, computed from evidence;
 - `memo`: the decision memo in markdown;
+- `audit`: the bias audit of an A/B test (lift per group, the fairness ratio's interval, exposure);
+- `drift`: training data vs current traffic, data drift told from concept drift;
 - `review`: the recommender project's review on the simulator, step by step (`RecsysReview`).
 
 Everything is importable from `lifecycle_lab.gates` directly.
@@ -21,10 +23,10 @@ from lifecycle_lab.gates.criteria import (DEFAULT_CRITERIA_FILE, GROUPS, METRICS
 from lifecycle_lab.gates.decision import (DECISIONS, FAIL, GO, GO_WITH_CONDITIONS, INCONCLUSIVE, MISSING, NO_GO, PASS,
                                           Evidence, GateResult, evaluate_gate, fmt, judge)
 from lifecycle_lab.gates.memo import render_memo
-from lifecycle_lab.gates.review import (AUDIT_ATTRIBUTES, CATEGORICAL_FEATURES, NUMERIC_FEATURES, RecsysReview, Review,
-                                        ReviewSettings, champion_baseline, collect_evidence, cost_evidence, drift_evidence,
-                                        follow_ups, lift_table, load_test_evidence, offline_evaluation,
-                                        plan_experiment, psi_binning_comparison, ratio_interval, read_ab,
-                                        recsys_review, rehearse_rollback, rollout_evidence, segment_audit)
+from lifecycle_lab.gates.audit import AUDIT_ATTRIBUTES, lift_table, ratio_interval, segment_audit
+from lifecycle_lab.gates.drift import CATEGORICAL_FEATURES, NUMERIC_FEATURES, drift_evidence, psi_binning_comparison
+from lifecycle_lab.gates.review import (RecsysReview, Review, ReviewSettings, champion_baseline, collect_evidence,
+                                        cost_evidence, follow_ups, load_test_evidence, offline_evaluation,
+                                        plan_experiment, read_ab, recsys_review, rehearse_rollback, rollout_evidence)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -4,29 +4,26 @@ Why one class (`RecsysReview`): the notebook walks through the steps one at a ti
 benchmarks run them all (`recsys_review`); both go through the same code, so what the notebook shows is
 what the tests assert. Each step stores its result in `review.parts` and runs the steps it needs first.
 
-Steps: offline evaluation -> experiment plan -> A/B test -> segment audit -> drift -> load test (also the
-shadow stage's mirrored traffic) -> cost -> staged rollout -> rollback rehearsal -> serving-skew check -> evidence
--> checklist -> gate -> memo.
+Steps: offline evaluation -> experiment plan -> A/B test -> segment audit (`audit`) -> drift (`drift`) -> load
+test (also the shadow stage's mirrored traffic) -> cost -> staged rollout -> rollback rehearsal -> serving-skew
+check -> evidence -> checklist -> gate -> memo.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lifecycle_lab.gates.audit import segment_audit
 from lifecycle_lab.gates.checklist import CheckItem, review_checklist
 from lifecycle_lab.gates.criteria import Criteria, default_criteria, validate_criteria
 from lifecycle_lab.gates.decision import PASS, Evidence, GateResult, evaluate_gate
+from lifecycle_lab.gates.drift import drift_evidence
 from lifecycle_lab.gates.memo import render_memo
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-NUMERIC_FEATURES = ("tenure_days", "sessions_per_week", "history_clicks")
-CATEGORICAL_FEATURES = ("segment", "device", "region")
-AUDIT_ATTRIBUTES = ("segment", "region", "device", ("segment", "device"))
 
 
 def _recsys_plan():
@@ -123,158 +120,6 @@ def read_ab(ab: "pd.DataFrame") -> dict:
     ctr = experiment.two_proportion_test(int(a.click.sum()), len(a), int(b.click.sum()), len(b))
     minutes = experiment.mean_difference(a.session_minutes, b.session_minutes)
     return {"srm": srm, "ctr": ctr, "minutes": minutes}
-
-
-def _group_key(ab: "pd.DataFrame", by) -> "pd.Series":
-    if isinstance(by, str):
-        return ab[by].astype(str)
-    key = ab[by[0]].astype(str)
-    for col in by[1:]:
-        key = key + " x " + ab[col].astype(str)
-    return key
-
-
-def lift_table(ab: "pd.DataFrame", by="segment") -> "pd.DataFrame":
-    """Per group (a column, or a tuple of columns for intersections): each arm's CTR and the challenger's
-    relative lift with a delta-method 95% interval (groups without champion clicks are left out)."""
-    import pandas as pd
-
-    from lifecycle_lab import experiment
-
-    counts = ab.groupby([_group_key(ab, by).rename("group"), "model"]).click.agg(["sum", "count"])
-    rows = []
-    for g in sorted(counts.index.get_level_values("group").unique()):
-        part = counts.loc[g]
-        if not {"champion", "challenger"} <= set(part.index) or part.loc["champion", "sum"] == 0:
-            continue
-        a, b = part.loc["champion"], part.loc["challenger"]
-        r = experiment.two_proportion_test(int(a["sum"]), int(a["count"]), int(b["sum"]), int(b["count"]))
-        rows.append({"group": g, "champion_ctr": r.rate_a, "challenger_ctr": r.rate_b,
-                     "relative_lift": r.relative_lift, "lower": r.relative_ci[0], "upper": r.relative_ci[1],
-                     "n_challenger": int(b["count"])})
-    name = by if isinstance(by, str) else " x ".join(by)
-    return pd.DataFrame(rows).set_index("group").rename_axis(name)
-
-
-def ratio_interval(clicks: "pd.Series", groups: "pd.Series", n_boot: int = 200, seed: int = 0,
-                   level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of min/max of the per-group click rates (fairlearn's ratio()).
-
-    Resampling the users of each group with replacement gives that group's click count as a binomial
-    draw with its observed rate, so the bootstrap is drawn exactly that way: n_boot binomials per group.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    stats = clicks.groupby(groups).agg(["sum", "count"])
-    draws = np.stack([rng.binomial(int(n), s / n, n_boot) / n for s, n in zip(stats["sum"], stats["count"])])
-    ratio = draws.min(axis=0) / np.maximum(draws.max(axis=0), 1e-12)
-    a = (1 - level) / 2
-    lo, hi = np.quantile(ratio, [a, 1 - a])
-    return float(lo), float(hi)
-
-
-def segment_audit(ab: "pd.DataFrame", n_boot: int = 200, seed: int = 0) -> dict:
-    """The bias audit of the A/B data.
-
-    - `tables`: per-segment CTR in each arm with fairlearn's MetricFrame (`fairness.group_table`:
-      by_group, difference, ratio);
-    - `lifts`: each segment's lift with an interval; `by_attribute`: the same per region, device and
-      segment x device; `worst`: the worst group of each attribute;
-    - `bootstrap`: bootstrap intervals of the challenger's per-segment CTR (`fairness.bootstrap_ci`);
-    - `ratio_ci`: an interval for the challenger's min/max CTR ratio across segments;
-    - `exposure`: per segment and arm, the share of users, the share of clicks and the catalogue coverage
-      (distinct items shown / items shown to anyone in the A/B).
-    """
-    import pandas as pd
-
-    from lifecycle_lab import fairness
-
-    def ctr(y_true, y_pred):
-        return float(y_true.mean())
-
-    tables = {}
-    for model in ("champion", "challenger"):
-        part = ab[ab.model == model]
-        tables[model] = fairness.group_table(part.click.to_numpy(), part.click.to_numpy(),
-                                             part.segment.rename("segment"), metrics={"ctr": ctr})
-    by_attribute = {(a if isinstance(a, str) else " x ".join(a)): lift_table(ab, a) for a in AUDIT_ATTRIBUTES}
-    worst = pd.DataFrame([{"attribute": name, "group": t.relative_lift.idxmin(),
-                           **t.loc[t.relative_lift.idxmin(), ["relative_lift", "lower", "upper", "n_challenger"]]}
-                          for name, t in by_attribute.items()]).set_index("attribute")
-    chall = ab[ab.model == "challenger"]
-    boot = fairness.bootstrap_ci(ctr, chall.click.to_numpy(), chall.click.to_numpy(),
-                                 chall.segment.rename("segment"), n_boot=n_boot, seed=seed)
-    shown_anywhere = ab.item.nunique()
-    exposure = []
-    for (model, seg), part in ab.groupby(["model", "segment"]):
-        arm = ab[ab.model == model]
-        exposure.append({"model": model, "segment": seg, "user_share": len(part) / len(arm),
-                         "click_share": part.click.sum() / max(arm.click.sum(), 1),
-                         "coverage": part.item.nunique() / shown_anywhere})
-    exposure = pd.DataFrame(exposure).pivot(index="segment", columns="model")
-    return {"tables": tables, "lifts": by_attribute["segment"], "by_attribute": by_attribute, "worst": worst,
-            "bootstrap": boot, "ratio_ci": ratio_interval(chall.click, chall.segment, n_boot, seed),
-            "exposure": exposure}
-
-
-def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, html_path=None, seed: int = 0) -> dict:
-    """Training data vs current traffic: PSI per feature (deciles for numbers, categories for the rest), KS,
-    Jensen-Shannon and chi-square, an Evidently report, and the label-based check that tells data drift
-    from concept drift.
-
-    With labels (clicks) from both periods, the challenger's lift is measured per segment and re-weighted
-    to the training period's segment mix: if that mix-adjusted lift holds, the inputs moved but
-    P(click | x) did not (data drift); if it drops by more than `settings.concept_drift_se` standard errors,
-    the relation itself moved (concept drift). `settings.label_users` users per period.
-    """
-    from statistics import NormalDist
-
-    import pandas as pd
-
-    from lifecycle_lab import experiment, monitor
-
-    z95 = NormalDist().inv_cdf(0.975)  # two_proportion_test's 95% interval is lift +- z95 x se
-    ref = world.users(settings.drift_rows, "train", seed=30_000 + seed).frame()
-    cur = current.sample(min(settings.drift_rows, len(current)), random_state=seed)
-    table = monitor.drift_table(ref, cur, list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES))
-    report = monitor.evidently_drift(ref, cur, numerical=list(NUMERIC_FEATURES),
-                                     categorical=list(CATEGORICAL_FEATURES), html_path=html_path)
-    n = settings.label_users
-    rows = []
-    for period in ("train", "current"):
-        users = world.users(n, period, seed=40_000 + seed)
-        a, b = world.serve(users, "champion", seed), world.serve(users, "challenger", seed)
-        for seg in sorted(a.segment.unique()):
-            ma, mb = a.segment == seg, b.segment == seg
-            r = experiment.two_proportion_test(int(a.click[ma].sum()), int(ma.sum()), int(b.click[mb].sum()),
-                                               int(mb.sum()))
-            rows.append({"period": period, "segment": seg, "share": float(ma.mean()), "lift": r.relative_lift,
-                         "se": (r.relative_ci[1] - r.relative_ci[0]) / (2 * z95)})
-    by_segment = pd.DataFrame(rows).set_index(["period", "segment"])
-    weights = by_segment.loc["train", "share"]
-
-    def adjusted(period):  # the lift each period would show with the training period's segment mix
-        part = by_segment.loc[period]
-        return float((part.lift * weights).sum()), float(math.sqrt(((part.se * weights) ** 2).sum()))
-
-    (lt, st), (lc, sc) = adjusted("train"), adjusted("current")
-    se = math.sqrt(st ** 2 + sc ** 2)
-    dropped = (lt - lc) > settings.concept_drift_se * se
-    inputs_drifted = bool(report["dataset_drift"]) or bool((table["psi"] >= 0.1).any())
-    return {"table": table, "evidently": report, "by_segment": by_segment, "reference": ref, "current": cur,
-            "mix_adjusted_lift": {"train": lt, "current": lc, "se": se},
-            "inputs_drifted": inputs_drifted, "concept_drift": bool(dropped),
-            "kind": monitor.drift_kind(inputs_drifted, dropped, mix_adjusted=True)}
-
-
-def psi_binning_comparison(reference, current) -> dict:
-    """One feature's PSI three ways: reference deciles (ours), Sturges bins over both samples (Evidently's
-    binning, computed here) and Evidently's own report. The first two differ; the last two agree."""
-    from lifecycle_lab import monitor
-
-    return {"decile": monitor.psi(reference, current), "sturges": monitor.sturges_psi(reference, current),
-            "evidently": monitor.evidently_psi(reference, current)}
 
 
 def load_test_evidence(world, settings: ReviewSettings, seed: int = 0) -> dict:
