@@ -92,7 +92,8 @@ def cmd_run(args) -> int:
         except UnknownParameter as err:
             raise UsageError(str(err)) from None
         if result.error:
-            print(f"  FAILED: {result.error}\n  executed copy with the error: {result.output}", file=sys.stderr)
+            copy = f"\n  executed copy with the error: {result.output}" if result.output.exists() else ""
+            print(f"  FAILED: {result.error}{copy}", file=sys.stderr)
         results.append(result)
     print()
     print(format_table(results))

@@ -84,8 +84,16 @@ def _stopped(err: Exception, path: Path, output: Path, timeout: int) -> str:
                 f"see which, or pass fast=true for smaller sizes")
     if isinstance(err, DeadKernelError):
         return (f"{path.name}: the kernel died (out of memory, or a crash in a library); the partial output "
-                f"is in {output}")
-    return f"{path.name} could not be executed: {type(err).__name__}: {err}"
+                f"is in {output}: close other notebooks and run it again, or with fast=true")
+    return (f"{path.name} could not be executed: {type(err).__name__}: {err}; check that `make env` completed "
+            f"(it installs the python3 kernel) and that the notebook opens in JupyterLab")
+
+
+def _unreadable(err: Exception, path: Path) -> str:
+    """A file that papermill cannot even open as a notebook (cut short, not JSON, another format)."""
+    first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    return (f"{path.name} is not a readable notebook ({type(err).__name__}: {first[:120]}); save it "
+            f"again from JupyterLab, or copy it once more if it was cut short")
 
 
 def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, progress: bool = True,
@@ -95,7 +103,10 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, p
     from papermill.exceptions import PapermillExecutionError
 
     parameters = dict(parameters or {})
-    declared = declared_parameters(path)
+    try:
+        declared = declared_parameters(path)
+    except Exception as err:  # noqa: BLE001 - not JSON, not a notebook: one bad file must not stop the others
+        return RunResult(path.stem, "failed", 0.0, out_dir / path.name, None, _unreadable(err, path), parameters)
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise UnknownParameter(f"{path.name} has no parameter {', '.join(unknown)}; "
