@@ -34,6 +34,12 @@ def _record(feedback: "Feedback") -> None:
             f.write(json.dumps({"exercise": feedback.exercise, "status": feedback.status}) + "\n")
 
 
+def _call(exercise: str, method: str) -> str:
+    """`ex1.hint(1)` when the exercise is named after its notebook variable (`ex1 ...`), else `hint(1)`."""
+    var = exercise.split()[0] if exercise.split() else ""
+    return f"`{var}.{method}`" if var.isidentifier() and var[:2] == "ex" else f"`{method}`"
+
+
 @dataclass
 class Feedback:
     """The outcome of one check: a status, what was checked, and what went wrong."""
@@ -47,22 +53,18 @@ class Feedback:
     def passed(self) -> bool:
         return self.status == CORRECT
 
-    def _call(self, method: str) -> str:
-        """`ex1.hint(1)` when the exercise is named after its notebook variable (`ex1 ...`), else `hint(1)`."""
-        var = self.exercise.split()[0] if self.exercise.split() else ""
-        return f"`{var}.{method}`" if var.isidentifier() and var[:2] == "ex" else f"`{method}`"
-
     def render(self) -> str:
         head = f"[{self.exercise}]"
         if self.status == NOT_ATTEMPTED:
             return (f"{head} not attempted yet. Replace the stub with your answer and run the cell again; "
-                    f"{self._call('hint(1)')} gives a first hint, {self._call('solution()')} shows one answer.")
+                    f"{_call(self.exercise, 'hint(1)')} gives a first hint, "
+                    f"{_call(self.exercise, 'solution()')} shows one answer.")
         if self.status == CORRECT:
             what = "; ".join(self.checked)
             return f"{head} all checks passed ({len(self.checked)} checked: {what})."
         lines = [f"{head} not yet: {len(self.problems)} of {len(self.checked)} checks failed."]
         lines += [f"  - {p}" for p in self.problems]
-        lines.append(f"  Try {self._call('hint(1)')}; fix the answer and run the cell again.")
+        lines.append(f"  Try {_call(self.exercise, 'hint(1)')}; fix the answer and run the cell again.")
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover - convenience
@@ -153,10 +155,7 @@ class ValueExercise(Exercise):
 
     def _advice(self, label: str) -> str:
         text = self.advice.get(label, "") if isinstance(self.advice, Mapping) else self.advice
-        return f"; {text}" if text else f"; recompute it and compare with {self._hint_call()}"
-
-    def _hint_call(self) -> str:
-        return Feedback(self.name, INCORRECT)._call("hint(1)")
+        return f"; {text}" if text else f"; recompute it and compare with {_call(self.name, 'hint(1)')}"
 
     def _one(self, label: str, got: Any, want: float, problems: list[str], checked: list[str]) -> None:
         checked.append(f"{label} = {want:.4g} (tolerance {max(self.atol, self.rtol * abs(want)):.2g})")
