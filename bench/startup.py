@@ -2,7 +2,8 @@
 
 Measures (median of repeats, wall-clock seconds on this machine):
 - `python -c "import lifecycle_lab"` against bare `python -c pass` (the package's own import cost);
-- an empty notebook executed with papermill from a running process (kernel start + papermill overhead);
+- an empty notebook executed with papermill from a running process (kernel start + papermill overhead), and
+  by the papermill CLI beside it (what one process per notebook would cost);
 - the import cost of each heavy library inside a fresh interpreter;
 - pytest's own start-up with the project's plugins (collecting the suite, running nothing);
 - optionally (`--course`) the whole `lifecycle-lab run --all`, and its per-notebook seconds;
@@ -36,7 +37,9 @@ def timed(cmd: list[str], repeats: int = 5) -> float:
     return statistics.median(samples)
 
 
-def empty_notebook_seconds(repeats: int = 3) -> float:
+def empty_notebook_seconds(repeats: int = 3) -> tuple[float, float]:
+    """An empty notebook executed by papermill from this running process, and by the papermill CLI (a fresh
+    process per notebook), side by side: the gap is why the course runner executes notebooks in-process."""
     import nbformat
     import papermill
 
@@ -52,7 +55,9 @@ def empty_notebook_seconds(repeats: int = 3) -> float:
             start = time.perf_counter()
             papermill.execute_notebook(str(src), str(Path(tmp) / f"out{i}.ipynb"), progress_bar=False)
             samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        cli = timed([str(Path(PY).parent / "papermill"), "--no-progress-bar", str(src), str(Path(tmp) / "cli.ipynb")],
+                    repeats=repeats)
+    return statistics.median(samples), cli
 
 
 def main() -> None:
@@ -60,7 +65,9 @@ def main() -> None:
     package = timed([PY, "-c", "import lifecycle_lab, lifecycle_lab.exercises, lifecycle_lab.course"])
     print(f"python -c pass                 {bare:6.3f} s")
     print(f"import lifecycle_lab (+course) {package:6.3f} s  (package itself: {package - bare:+.3f} s)")
-    print(f"empty notebook via papermill   {empty_notebook_seconds():6.3f} s  (kernel start + overhead)")
+    in_process, cli = empty_notebook_seconds()
+    print(f"empty notebook via papermill   {in_process:6.3f} s  (kernel start + overhead, from this process)")
+    print(f"empty notebook, papermill CLI  {cli:6.3f} s  (x{cli / in_process:.1f}: a fresh process per notebook)")
     for lib in ["pandas", "sklearn.linear_model", "scipy.stats", "matplotlib.pyplot", "fairlearn.metrics",
                 "mlflow", "evidently", "fastapi", "sqlalchemy"]:
         cost = timed([PY, "-c", f"import {lib}"], repeats=3) - bare
