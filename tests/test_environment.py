@@ -1,5 +1,6 @@
 """The environment: one lock, the conda file in sync, cheap imports, the offline guard, the Makefile."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import tomllib
 
 import pytest
 
+from conftest import outputs_text
 from lifecycle_lab import env, envfile, paths
 
 ROOT = paths.ROOT
@@ -135,11 +137,10 @@ def test_a_notebook_kernel_run_by_the_tests_is_offline_too(tmp_path):
         "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
         "except env.OfflineViolation:\n    print('kernel refused the connection')\n")]
     nbformat.write(nb, tmp_path / "net.ipynb")
-    assert env.os.environ.get("LIFECYCLE_LAB_OFFLINE") == "1"  # set by conftest for every child process
+    assert os.environ.get("LIFECYCLE_LAB_OFFLINE") == "1"  # set by conftest for every child process
     result = run_notebook(tmp_path / "net.ipynb", tmp_path / "out", progress=False)
     assert result.status == "ok", result.error
-    text = "".join(o.get("text", "") for c in nbformat.read(result.output, as_version=4).cells for o in c.outputs)
-    assert "kernel refused the connection" in text
+    assert "kernel refused the connection" in outputs_text(result)
 
 
 @pytest.mark.parametrize("dockerfile", sorted((ROOT / "docker").glob("*Dockerfile")), ids=lambda p: p.name)
