@@ -83,12 +83,12 @@ def section_matches(headings: list[tuple[int, str]], word: str) -> list[str]:
     separated by `|` (`segment|fairlearn`); the first alternative that matches anything decides, so a
     chapter link survives a notebook author's choice between two natural headings.
     """
+    slugs = list(dict.fromkeys(slugify(text) for level, text in headings if level >= 2))
+    bare = {slug: NUMBER_PREFIX.sub("", slug) for slug in slugs}
     for alternative in word.split("|"):
         needle = slugify(alternative.strip())
         if not needle:
             continue
-        slugs = list(dict.fromkeys(slugify(text) for level, text in headings if level >= 2))
-        bare = {slug: NUMBER_PREFIX.sub("", slug) for slug in slugs}
         rules = [
             lambda slug: slug == needle,
             lambda slug: bare[slug] == needle,
