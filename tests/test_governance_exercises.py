@@ -128,3 +128,24 @@ def test_decision_exercise_checked_against_the_business_case():
     assert e.evaluate(dict(good, sensitive_to="discount_rate")).status == INCORRECT  # does not flip here
     assert e.evaluate(dict(good, justification="it is better")).status == INCORRECT
     assert e.evaluate(None).status == NOT_ATTEMPTED
+
+
+def test_decision_exercise_when_the_status_quo_wins():
+    """No option earns back its cost: the status quo has no NPV to quote, so the check asks only for what exists."""
+    table = pd.DataFrame({"option": ["patch", "retrain", "sunset"], "npv": [-1e5, -2e5, -3e5]})
+    assert bz.recommend(table) == bz.STATUS_QUO
+    firm = pd.DataFrame({"assumption": ["discount_rate", "horizon_years"], "value": [0.03, 5],
+                         "recommendation": [bz.STATUS_QUO, bz.STATUS_QUO]})
+    e = ex.decide(table, firm)
+    assert e.evaluate(e.reference).status == CORRECT  # the reference passes its own check
+    why = ("status quo: every option has a negative NPV, so none pays for its migration; the drift seen so far and "
+           "the compliance work do not change that in the years ahead.")
+    answer = {"option": bz.STATUS_QUO, "npv": 0.0, "sensitive_to": "none", "justification": why}
+    assert e.evaluate(answer).status == CORRECT
+    flips = firm.assign(recommendation=[bz.STATUS_QUO, "retrain"])
+    e = ex.decide(table, flips)
+    assert e.evaluate(e.reference).status == CORRECT
+    problems = " ".join(e.evaluate(dict(answer, sensitive_to="horizon_years")).problems)
+    assert "name the assumption that would change the decision (horizon_years)" in problems
+    assert e.evaluate(dict(answer, sensitive_to="horizon_years",
+                           justification=why + " A five-year horizon would favour retrain.")).status == CORRECT

@@ -212,11 +212,16 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
                             f"found {evidence or 'none'}")
         quotes_npv = npv_best > 0 and any(abs(x - npv_best) <= 0.1 * npv_best for x in numbers_in(text))
         names_flip = any(w in text for f in flips for w in ASSUMPTION_WORDS.get(f, (f,)))
-        if not (quotes_npv or names_flip):
+        # the status quo has no NPV to quote; with no assumption that flips it either, there is no anchor to ask for
+        if not (quotes_npv or names_flip) and npv_best > 0:
             problems.append("quote its NPV (within 10%, e.g. 'EUR 4.4M') or name the assumption that would change "
                             "the decision" + (f" ({', '.join(flips)})" if flips else ""))
+        elif not names_flip and npv_best <= 0 and flips:
+            problems.append(f"name the assumption that would change the decision ({', '.join(flips)})")
         return "; ".join(problems) or None
 
+    opening = (f"{best} has the highest NPV (EUR {npv_best:,.0f}) of the options compared"
+               if best != business.STATUS_QUO else f"{best}: no option's NPV is positive, none earns back its cost")
     return DecisionExercise(
         "ex6 patch, retrain or sunset",
         {"option": Field("the option you recommend", choices=list(choices), expected=best,
@@ -229,10 +234,10 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
                                 "evidence (NPV, drift, compliance, TCO, error cost, explanations)", min_words=15,
                                 validate=justification_ok)},
         reference={"option": best, "npv": npv_best, "sensitive_to": flips[0] if flips else "none",
-                   "justification": (f"{best} has the highest NPV (EUR {npv_best:,.0f}) of the options compared; "
-                                     f"the recommendation changes with {', '.join(flips) or 'none of the assumptions'}"
-                                     f", which must be confirmed before signing; drift and compliance exposure "
-                                     f"are priced in the cost of each option.")},
+                   "justification": (f"{opening}; the recommendation changes with "
+                                     f"{', '.join(flips) or 'none of the assumptions'}, which must be confirmed "
+                                     f"before signing; drift and compliance exposure are priced in the cost of each "
+                                     f"option.")},
         hints=["Start from the options table: which option has the highest NPV, and is it positive?",
                "Then read the sensitivity table: in which rows does the recommendation change?",
                "A good justification names the option and its NPV (or the assumption that could flip it), the "
