@@ -18,6 +18,8 @@ def test_net_value_by_hand():
     assert migration.net_value_per_decision(y, flag, COSTS) == pytest.approx(234 / 5)
     with pytest.raises(GovernanceError, match="no decisions"):
         migration.net_value_per_decision([], [], COSTS)
+    with pytest.raises(GovernanceError, match="5 labels but 4 flags"):
+        migration.net_value_per_decision(y, flag[:4], COSTS)
 
 
 def test_required_sample_formula():
@@ -151,6 +153,8 @@ def test_label_trigger_reach_in_calendar_time(replay):
     assert huge.loc["ramp 20%", "sees a 5% drop"] and not huge.loc["canary 1%", "sees a 5% drop"]
     assert huge.loc["full", "detectable drop in one window"] < 0.05 < huge.loc["canary 1%",
                                                                                 "detectable drop in one window"]
+    coarse = migration.label_trigger_reach(y, good, COSTS, volume_per_year=365_000, label_delay_days=40, drop=0.1)
+    assert "sees a 10% drop" in coarse.columns and coarse.attrs["min_sample"] == int(np.ceil(need / 4))
 
 
 def test_paired_value_ci_against_the_normal_approximation(replay):
@@ -236,6 +240,8 @@ def test_guard_does_not_count_small_windows_and_checks_its_input(scores):
     assert guard.evaluate([dict(bad, n=guard.min_sample)] * 2).fired
     with pytest.raises(GovernanceError, match="lacks 'psi'"):
         guard.evaluate([{"n": 1, "agreement": 1, "flag_ratio": 1}])
+    with pytest.raises(GovernanceError, match="give a mapping of numbers"):
+        guard.evaluate([(600, 0.9, 1.0, 0.1)])
     champion, challenger, ta, tb = scores
     with pytest.raises(GovernanceError, match="both broken_score and broken_from"):
         migration.mirrored_observer(champion, challenger, ta, tb, guard, traffic_per_window=100, broken_from=3)

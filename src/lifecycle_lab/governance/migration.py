@@ -42,13 +42,16 @@ def net_value_per_decision(y, flag, costs: Costs) -> float:
     flag = np.asarray(flag).astype(int)
     if len(y) == 0:
         raise GovernanceError("no decisions in the window")
-    nothing = y.sum() * costs.fn
-    model = ((flag == 1) & (y == 0)).sum() * costs.fp + ((flag == 0) & (y == 1)).sum() * costs.fn \
-        + flag.sum() * costs.review
-    return float(nothing - model) / len(y)
+    if len(flag) != len(y):
+        raise GovernanceError(f"{len(y)} labels but {len(flag)} flags: give one flag per labelled decision")
+    tp = int(((flag == 1) & (y == 1)).sum())
+    fp = int(((flag == 1) & (y == 0)).sum())
+    fn = int(((flag == 0) & (y == 1)).sum())
+    return _value_from_counts(tp, fp, fn, len(y), costs)
 
 
 def _value_from_counts(tp, fp, fn, n, costs: Costs) -> float:
+    """The metric from a window's confusion counts (the replay draws counts, not rows)."""
     return float((tp + fn) * costs.fn - (fp * costs.fp + fn * costs.fn + (tp + fp) * costs.review)) / n
 
 
@@ -59,7 +62,8 @@ def value_per_decision(y, flag, costs: Costs):
     y = np.asarray(y).astype(int)
     flag = np.asarray(flag).astype(int)
     if len(y) != len(flag) or len(y) == 0:
-        raise GovernanceError("y and flag must be non-empty and of equal length")
+        raise GovernanceError(f"{len(y)} labels and {len(flag)} flags: give one flag per labelled decision, "
+                              f"at least one")
     return y * costs.fn - ((flag == 1) & (y == 0)) * costs.fp - ((flag == 0) & (y == 1)) * costs.fn \
         - flag * costs.review
 
@@ -100,6 +104,11 @@ def minimum_detectable_drop(y, flag, costs: Costs, n: float, *, z: float = 2.5) 
 STAGE_DAYS = (("shadow", 0.0, 14), ("canary 1%", 0.01, 14), ("ramp 20%", 0.2, 7), ("ramp 40%", 0.4, 7),
               ("ramp 60%", 0.6, 7), ("ramp 80%", 0.8, 7), ("full", 1.0, 14))
 DAYS_PER_YEAR = 365
+
+
+def _ramps(stages):
+    """The ramp stages of a plan: partial traffic of at least 10% (the 1% canary before them is not a ramp)."""
+    return [s for s in stages if 0.1 <= s[1] < 1]
 
 
 def daily_volume(volume_per_year: float) -> float:
@@ -150,10 +159,10 @@ def label_trigger_reach(y, flag, costs: Costs, *, volume_per_year: float, label_
         n = weight * per_day * window_days
         rows.append({"stage": name, "weight": weight, "days": days, "challenger decisions per window": round(n),
                      "windows needed": math.ceil(need / n), "detectable drop in one window":
-                     minimum_detectable_drop(y, flag, costs, n, z=z), "sees a 5% drop": n >= need,
+                     minimum_detectable_drop(y, flag, costs, n, z=z), f"sees a {drop:.0%} drop": n >= need,
                      "mean label delay (days)": label_delay_days})
     table = pd.DataFrame(rows).set_index("stage")
-    first_ramp = next((w for _, w, _ in stages if 0.1 <= w < 1), 1.0)
+    first_ramp = next((w for _, w, _ in _ramps(stages)), 1.0)
     table.attrs.update({"min_sample": need, "window_days": window_days,
                         "days_at_full_traffic": need / per_day, "daily_volume": per_day,
                         "daily_volume_needed": need / (first_ramp * window_days), "first_ramp_weight": first_ramp})
@@ -171,9 +180,7 @@ def paired_value_ci(y, champion_flag, challenger_flag, costs: Costs, *, n_boot: 
     import numpy as np
 
     a = value_per_decision(y, champion_flag, costs)
-    b = value_per_decision(y, challenger_flag, costs)
-    if len(a) != len(b):
-        raise GovernanceError("both models must be scored on the same decisions")
+    b = value_per_decision(y, challenger_flag, costs)  # both checked against y: the same decisions
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
         raise GovernanceError(f"n_boot={n_boot!r}: use a whole number of at least 100 replicates")
     d = b - a
@@ -249,7 +256,10 @@ class LabelFreeGuard:
         if not self.reference_flag_ratio > 0:
             raise GovernanceError("reference_flag_ratio must be positive: in validation both models flag something")
         if not 0 < self.agreement_tolerance < 1 or not self.flag_ratio_factor > 1 or not self.psi_limit > 0:
-            raise GovernanceError("need 0 < agreement_tolerance < 1, flag_ratio_factor > 1 and psi_limit > 0")
+            raise GovernanceError(f"agreement_tolerance={self.agreement_tolerance!r}, flag_ratio_factor="
+                                  f"{self.flag_ratio_factor!r}, psi_limit={self.psi_limit!r}: need 0 < "
+                                  f"agreement_tolerance < 1 (e.g. 0.05), flag_ratio_factor > 1 (e.g. 1.25) and "
+                                  f"psi_limit > 0 (e.g. 0.25)")
         for name in ("min_sample", "consecutive"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -322,6 +332,9 @@ class LabelFreeGuard:
                 stats = {k: float(w[k]) for k in ("agreement", "flag_ratio", "psi")}
             except KeyError as exc:
                 raise GovernanceError(f"window {i} lacks {exc.args[0]!r}; give n, agreement, flag_ratio, psi") from None
+            except (TypeError, ValueError):
+                raise GovernanceError(f"window {i} is {w!r}: give a mapping of numbers n, agreement, flag_ratio, psi "
+                                      f"(what `window_stats` returns)") from None
             label = int(w.get("window", i))
             counted = n >= self.min_sample
             why = self._why(stats) if counted else ""
@@ -445,8 +458,6 @@ def false_alarm_rate(trigger, y, flag, costs: Costs, *, plan, traffic_per_window
 
     Why: the proof that a naive trigger fires on noise is a rate, not one unlucky run.
     """
-    from .. import rollout
-
     fired = 0
     for r in range(runs):
         obs = replay_observer(y, flag, flag, costs, traffic_per_window=traffic_per_window, seed=seed + r)
@@ -473,8 +484,8 @@ def sunset_plan(variant: str, *, start_week: int = 0, keep_warm_weeks: int = 8, 
     for name, _, days in stages:
         starts[name] = day
         day += days
-    ramps = [n for n, wt, _ in stages if 0.1 <= wt < 1]
-    ramp_days = sum(d for n, _, d in stages if n in ramps)
+    ramps = [n for n, _, _ in _ramps(stages)]
+    ramp_days = sum(d for _, _, d in _ramps(stages))
     full_week = starts[stages[-1][0]] // 7
     rows = [
         (w, "freeze changes to the legacy model; revalidation opened", "model risk", "freeze announced"),
@@ -539,7 +550,8 @@ def retain_until(variant: str, *, service_month: int, retired_month: int) -> str
     """The date (in months of the case) until which the last record must be kept, and which record sets it."""
     table = record_retention(variant)
     if retired_month < service_month:
-        raise GovernanceError("the model cannot be retired before it was put into service")
+        raise GovernanceError(f"retired_month={retired_month} is before service_month={service_month}: a model "
+                              f"cannot be retired before it was put into service; check the two months")
     start = {"service": service_month, "retirement": retired_month, "notice": retired_month}
     ends = [(start[r["from"]] + r["months"], r["record"], r["retention"]) for r in table.to_dict("records")]
     end, record, rule = max(ends, key=lambda e: e[0])
