@@ -339,7 +339,8 @@ def threshold_optimizer_flags(estimator, X_fit, y_fit, sensitive_fit, X, sensiti
 
 
 def _fpr(y_true, y_pred) -> float:
-    """False-positive rate by counting (fast inside a bootstrap; NaN without negatives, as fairlearn's 0/0)."""
+    """False-positive rate by counting (fast inside a bootstrap). NaN without negatives, so the interval skips
+    such a resample (fairlearn's false_positive_rate returns 0 there)."""
     import numpy as np
 
     neg = np.asarray(y_true) == 0
