@@ -180,6 +180,8 @@ def test_compliance_exposure_is_derived_from_stated_assumptions():
     assert bz.compliance_exposure("credit", {"p_action_per_year": 0.0}) == pytest.approx(450e3)
     with pytest.raises(GovernanceError, match="probability"):
         bz.compliance_exposure("credit", {"p_action_per_year": 1.5})
+    with pytest.raises(GovernanceError, match=r"unknown compliance assumptions \['fine'\]"):
+        bz.compliance_exposure("credit", {"fine": 1e6})  # not silently ignored
     sq, options = bz.scenario_options("credit", MEASURED)
     assert sq.compliance_exposure == bz.compliance_exposure("credit")
     assert {o.name: "opportunity" in o.upfront for o in options} == {"patch": True, "retrain": True, "sunset": True}

@@ -70,7 +70,7 @@ def test_concept_drift_found_near_its_true_onset_and_not_without_it(drifting):
     assert perf.detection_month(quiet_world, quiet_p) is None
     with pytest.raises(GovernanceError, match="empty"):
         perf.calibration_drift(world.iloc[:0], p[:0])
-    with pytest.raises(GovernanceError, match="missing"):
+    with pytest.raises(GovernanceError, match="missing.*label_col="):
         perf.calibration_drift(world.drop(columns="label"), p)
 
 

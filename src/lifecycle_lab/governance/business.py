@@ -261,6 +261,10 @@ COMPLIANCE_ASSUMPTIONS = {
 def compliance_exposure(variant: str, assumptions: dict | None = None) -> float:
     """Expected yearly cost of unmet regulatory duties = P(action a year) x penalty + remediation."""
     check_variant(variant)
+    unknown = sorted(set(assumptions or {}) - set(COMPLIANCE_ASSUMPTIONS[variant]))
+    if unknown:  # a misspelt key would otherwise be ignored and the default used in silence
+        raise GovernanceError(f"unknown compliance assumptions {unknown}: use "
+                              f"{sorted(COMPLIANCE_ASSUMPTIONS[variant])}")
     a = dict(COMPLIANCE_ASSUMPTIONS[variant], **(assumptions or {}))
     p = a["p_action_per_year"]
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:

@@ -147,7 +147,8 @@ def model_card(evidence: Mapping) -> str:
                               f"and whom to contact about it")
     unknown = sorted(set(e.get("uncertainty") or {}) - set(e["metrics"]))
     if unknown:
-        raise GovernanceError(f"uncertainty is given for {unknown}, which are not among the metrics")
+        raise GovernanceError(f"uncertainty is given for {unknown}, which are not among the metrics; key the "
+                              f"intervals by the metrics' own names ({sorted(e['metrics'])})")
     name = e["model_details"].get("name", "model")
     out = [f"# Model card: {name}", ""]
     out += [f"## 1. {SECTIONS[0]}", *_kv(e["model_details"]), ""]

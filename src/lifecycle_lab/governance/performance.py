@@ -91,7 +91,8 @@ def calibration_drift(frame: "pd.DataFrame", proba, *, month_col: str = "month",
     missing = [c for c in (month_col, label_col) + ((known_col,) if known_col else ()) if c not in frame]
     if missing:
         raise GovernanceError(f"columns {missing} are missing: the test needs the month, the label and whether "
-                              f"the label is known yet")
+                              f"the label is known yet; name yours with month_col=, label_col=, known_col= "
+                              f"(known_col=None when every label is known)")
     known = np.ones(len(frame), bool) if known_col is None else frame[known_col].to_numpy(bool)
     months = frame[month_col].to_numpy()
     y = frame[label_col].to_numpy().astype(int)
