@@ -2,8 +2,9 @@
 
 One module per concern: `performance` (monthly outcomes and drift diagnosis), `risk` (SR 11-7 style
 assessment and tiering), `regulation` (EU AI Act checklist per variant), `modelcard` (Mitchell et al. 2019),
-`business` (costs, thresholds, NPV, sensitivity), `migration` (shadow / canary / sunset plan),
-`incident` (the incident report), `framework` (stage gates and review routes for a whole platform).
+`business` (costs, thresholds, NPV, sensitivity), `migration` (shadow / canary / sunset plan), `guard`
+(the migration's label-free rollback guard), `incident` (the incident report), `framework` (stage gates
+and review routes for a whole platform).
 Each validates its inputs and raises `GovernanceError` with a message that says what to fix.
 """
 
