@@ -195,8 +195,11 @@ def paired_value_ci(y, champion_flag, challenger_flag, costs: Costs, *, n_boot: 
 
 
 def good_pass_rate(y, flag) -> float:
-    """Share of good cases not flagged: for credit, the approval rate of applicants who repaid (seed 003's
-    'approval rate for qualified applicants'); for fraud, genuine payments let through."""
+    """Share of good cases not flagged: for credit, the approval rate of applicants who repaid (the 'approval
+    rate for qualified applicants' a lender watches); for fraud, genuine payments let through.
+
+    Why: it is the metric a business names first for a rollback trigger, yet the cost-optimal model may
+    flag more good cases; a trigger on it can then roll back the better model."""
     import numpy as np
 
     y = np.asarray(y).astype(int)
