@@ -28,6 +28,10 @@ def test_costs_validate_and_p_star_matches_root_finding():
         assert c.p_star == pytest.approx(root, abs=1e-10)
         assert c.elkan_threshold == pytest.approx(fp / (fp + fn))
     assert bz.Costs(fp=1, fn=10, review=50).p_star == 1.0  # reviews dearer than the loss: never flag
+    # 2 false positives, 1 false negative, 5 reviews at EUR 10 / 250 / 3; counts may be arrays
+    assert bz.Costs(fp=10, fn=250, review=3).total(2, 1, 5) == 2 * 10 + 250 + 5 * 3
+    assert bz.Costs(fp=10, fn=250, review=3).total(np.array([0, 2]), np.array([1, 0]), np.array([0, 4])).tolist() == [
+        250, 32]
 
 
 def test_expected_cost_against_sklearn_confusion_matrix():

@@ -49,6 +49,13 @@ class Costs:
         if self.fp + self.fn == 0:
             raise GovernanceError("cost_fp and cost_fn are both 0: nothing to trade off")
 
+    def total(self, fp, fn, reviews):
+        """FP c_FP + FN c_FN + reviews c_review: the cost of a set of decisions from its counts.
+
+        Why one place: the cost matrix is applied to counts of a window, of each threshold of a sweep and
+        of each bootstrap replicate; numbers or numpy arrays of counts alike."""
+        return fp * self.fp + fn * self.fn + reviews * self.review
+
     @property
     def elkan_threshold(self) -> float:
         """p* = c_FP / (c_FP + c_FN): flag when the expected cost of not flagging exceeds that of flagging."""
@@ -85,7 +92,7 @@ def expected_cost(y_true, y_pred, costs: Costs) -> dict:
     fp = int(((yt == 0) & (yp == 1)).sum())
     fn = int(((yt == 1) & (yp == 0)).sum())
     tn = int(len(yt) - tp - fp - fn)
-    total = fp * costs.fp + fn * costs.fn + (tp + fp) * costs.review
+    total = costs.total(fp, fn, tp + fp)
     return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "reviews": tp + fp, "cost": float(total),
             "cost_per_decision": float(total) / len(yt)}
 
@@ -109,7 +116,7 @@ def threshold_sweep(y_true, proba, costs: Costs, grid: Sequence[float] | None = 
     fp = (flag & ~pos).sum(axis=1)
     fn = (~flag & pos).sum(axis=1)
     reviews = flag.sum(axis=1)
-    cost = fp * costs.fp + fn * costs.fn + reviews * costs.review
+    cost = costs.total(fp, fn, reviews)
     return pd.DataFrame({"threshold": grid, "fp": fp, "fn": fn, "reviews": reviews,
                          "cost_per_decision": cost / len(yt)})
 

@@ -53,7 +53,7 @@ def net_value_per_decision(y, flag, costs: Costs) -> float:
 
 def _value_from_counts(tp, fp, fn, n, costs: Costs) -> float:
     """The metric from a window's confusion counts (the replay draws counts, not rows)."""
-    return float((tp + fn) * costs.fn - (fp * costs.fp + fn * costs.fn + (tp + fp) * costs.review)) / n
+    return float((tp + fn) * costs.fn - costs.total(fp, fn, tp + fp)) / n
 
 
 def value_per_decision(y, flag, costs: Costs):
@@ -65,8 +65,7 @@ def value_per_decision(y, flag, costs: Costs):
     if len(y) != len(flag) or len(y) == 0:
         raise GovernanceError(f"{len(y)} labels and {len(flag)} flags: give one flag per labelled decision, "
                               f"at least one")
-    return y * costs.fn - ((flag == 1) & (y == 0)) * costs.fp - ((flag == 0) & (y == 1)) * costs.fn \
-        - flag * costs.review
+    return y * costs.fn - costs.total((flag == 1) & (y == 0), (flag == 0) & (y == 1), flag)
 
 
 def _mean_sd(y, flag, costs: Costs) -> tuple[float, float]:

@@ -111,7 +111,7 @@ def quantitative(y_true, y_pred, groups, costs, *, intersect=None, n_boot: int =
     tp, fp, fn = (yb & fb).sum(1), ((1 - yb) & fb).sum(1), (yb & (1 - fb)).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         reps = {"precision": tp / (tp + fp), "recall": tp / (tp + fn),
-                "cost_per_1k": 1000 * (fp * costs.fp + fn * costs.fn + (tp + fp) * costs.review) / len(y)}
+                "cost_per_1k": 1000 * costs.total(fp, fn, tp + fp) / len(y)}
     alpha = (1 - level) / 2
     uncertainty = {k: tuple(float(q) for q in np.nanquantile(v, [alpha, 1 - alpha])) for k, v in reps.items()}
     dp = fairness.bootstrap_ci("selection_rate", y, flag, g, n_boot=n_boot, seed=seed, level=level)
