@@ -82,7 +82,8 @@ def _stopped(err: Exception, path: Path, output: Path, timeout: int) -> str:
 
     if isinstance(err, CellTimeoutError):
         return (f"{path.name}: a cell ran longer than {timeout} s and was stopped; run it in JupyterLab to "
-                f"see which, or run it with smaller sizes (`lifecycle-lab run NAME --fast`, or the parameter fast=True)")
+                f"see which, or run it with smaller sizes (`lifecycle-lab run {path.stem} --fast`, "
+                f"or the parameter fast=True)")
     if isinstance(err, DeadKernelError):
         return (f"{path.name}: the kernel died (out of memory, or a crash in a library); the partial output "
                 f"is in {output}: close other notebooks and run it again, or with `--fast` for smaller sizes")
