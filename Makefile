@@ -84,7 +84,7 @@ bench: $(STAMP)
 lock: | $(UV)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --universal \
 	  --no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
-	PYTHONPATH=src $(PYTHON) -m lifecycle_lab.envfile > environment.yml
+	PYTHONPATH=src $(PYTHON) -m lifecycle_lab.course.envfile > environment.yml
 	$(MAKE) env
 	$(PY) docker/service_lock.py  # the service image's subset of the same pins
 

@@ -40,7 +40,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 
 class BareServer:
     def __init__(self):
-        from lifecycle_lab.serve.api import free_port
+        from lifecycle_lab.projects.p01_tickets.api import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -107,9 +107,9 @@ def _load_here(url: str, texts: list[str], total: int, threads: int) -> tuple[li
 def main() -> None:
     import numpy as np
 
-    from lifecycle_lab import registry
-    from lifecycle_lab.scenarios import tickets
-    from lifecycle_lab.serve.api import Server
+    from lifecycle_lab.deployment import registry
+    from lifecycle_lab.projects.p01_tickets import world as tickets
+    from lifecycle_lab.projects.p01_tickets.api import Server
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)

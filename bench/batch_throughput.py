@@ -29,8 +29,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def make_inputs(folder: Path, sizes: list[int]) -> tuple[Path, dict[int, Path]]:
-    from lifecycle_lab import registry
-    from lifecycle_lab.scenarios import tickets
+    from lifecycle_lab.deployment import registry
+    from lifecycle_lab.projects.p01_tickets import world as tickets
 
     data = tickets.generate(seed=42)
     model = tickets.build_pipeline(42).fit(data["text"], data["label"])
@@ -63,7 +63,7 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
 
     start = time.perf_counter()
     if kind.startswith("chunked"):
-        from lifecycle_lab.serve.batch import run_batch
+        from lifecycle_lab.projects.p01_tickets.batch import run_batch
 
         chunk = int(kind.split(":")[1]) if ":" in kind else 2000
         report = run_batch(path, db, artifact, chunk_size=chunk, create_db=True)
@@ -73,9 +73,9 @@ def worker(kind: str, path: str, artifact: str, db: str, limit: int) -> None:
 
         from sqlalchemy import create_engine
 
-        from lifecycle_lab.registry import load_artifact
-        from lifecycle_lab.scenarios.csvload import check_row, ticket_schema
-        from lifecycle_lab.serve.batch import _tables, connect
+        from lifecycle_lab.deployment.registry import load_artifact
+        from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
+        from lifecycle_lab.projects.p01_tickets.batch import _tables, connect
 
         engine = connect(db, create=True)
         _, _, predictions, rejects = _tables()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lifecycle_lab import monitor
+from lifecycle_lab.monitoring import drift as monitor
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@
 
 Why: the explainability mandate means every adverse decision carries its reasons; the cost of computing
 them must be known before it is promised in a service level. The exact linear SHAP of
-`lifecycle_lab.explain` is one matrix product per batch; the 'by definition' route (one model call per
+`lifecycle_lab.evaluation.explain` is one matrix product per batch; the 'by definition' route (one model call per
 input per decision) is timed beside it to show what the closed form saves. Prints markdown for
 bench/RESULTS-advanced.md. Not part of the test run (timings vary between machines).
 """
@@ -54,9 +54,9 @@ def best_of(fn, repeats: int = 5) -> float:
 
 
 def explain_bench() -> list[str]:
-    from lifecycle_lab import explain
-    from lifecycle_lab.exercises.governance import shap_by_definition
-    from lifecycle_lab.scenarios import transactions as tx
+    from lifecycle_lab.evaluation import explain
+    from lifecycle_lab.projects.p03_governance.exercises import shap_by_definition
+    from lifecycle_lab.projects.p03_governance import world as tx
 
     rows = ["| variant | model | method | decisions | seconds (best of 5 runs; reason codes 3, by definition 1) "
             "| ms per 1,000 decisions |",
@@ -90,7 +90,7 @@ def explain_bench() -> list[str]:
 
 
 def notebook_bench() -> list[str]:
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
     from lifecycle_lab.course.runner import run_notebook
 
     path = paths.SOLUTIONS / "03_advanced_governance_sunset.ipynb"

@@ -70,8 +70,8 @@ STEPS = ("offline", "plan", "ab", "audit", "drift", "load_test", "cost", "rollou
 def review_steps(repeats: int) -> dict:
     """Seconds of each step of `gates.RecsysReview` (one process, imports warm), default and larger world."""
     from lifecycle_lab import gates
-    from lifecycle_lab.scenarios import recsys
-    from lifecycle_lab.scenarios.recsys import RecsysConfig, RecsysWorld
+    from lifecycle_lab.projects.p02_gate import world as recsys
+    from lifecycle_lab.projects.p02_gate.world import RecsysConfig, RecsysWorld
 
     gates.recsys_review(RecsysConfig(n_items=100), gates.ReviewSettings.fast(load_requests=200))  # imports
     out = {}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_lab import env, paths
+from lifecycle_lab.base import env
+from lifecycle_lab.base import paths
 
 env.disable_telemetry()
 # Child processes (notebook kernels, the API server) inherit this and install the same guard on import.

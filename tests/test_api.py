@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifecycle_lab import registry
-from lifecycle_lab.scenarios import tickets
-from lifecycle_lab.serve import api
+from lifecycle_lab.deployment import registry
+from lifecycle_lab.projects.p01_tickets import world as tickets
+from lifecycle_lab.projects.p01_tickets import api
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
 
@@ -243,13 +243,13 @@ def test_an_unexpected_error_is_a_logged_500_and_nothing_is_logged_as_served(art
     meta = registry.verify_artifact(artifact)
     monkeypatch.setattr(registry, "load_artifact", lambda folder, expected_version=None: (_Broken(), meta))
     log = tmp_path / "p.jsonl"
-    with caplog.at_level(logging.ERROR, logger="lifecycle_lab.serve.api"):
+    with caplog.at_level(logging.ERROR, logger="lifecycle_lab.projects.p01_tickets.api"):
         with TestClient(api.create_app(artifact, log_path=log), raise_server_exceptions=False) as c:
             response = c.post("/predict", json={"text": "hello"})
             metrics = c.get("/metrics").text
     assert response.status_code == 500 and response.json() == {"error": "internal error: RuntimeError"}
     assert "half-written" not in response.text  # internals stay in the service log
-    record = [r for r in caplog.records if r.name == "lifecycle_lab.serve.api"][-1]
+    record = [r for r in caplog.records if r.name == "lifecycle_lab.projects.p01_tickets.api"][-1]
     assert "unexpected error on POST /predict" in record.getMessage() and record.exc_info[0] is RuntimeError
     assert not log.exists()  # no prediction was served, none is logged
     assert 'tickets_http_requests_total{path="/predict",status="500"} 1' in metrics

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 
 HADOLINT = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "hadolint"
 SERVICE_LOCK = paths.ROOT / "docker" / "requirements-service.lock"
@@ -83,8 +83,8 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.fixture(scope="module")
 def small_artifact(tmp_path_factory):
-    from lifecycle_lab import registry
-    from lifecycle_lab.scenarios import tickets
+    from lifecycle_lab.deployment import registry
+    from lifecycle_lab.projects.p01_tickets import world as tickets
 
     folder = tmp_path_factory.mktemp("svc")
     data = tickets.generate(seed=4, n_tickets=300)
@@ -102,7 +102,7 @@ def _only_service(*args, **kw):
 def test_the_batch_job_and_the_api_run_with_only_the_service_lock(small_artifact):
     import httpx
 
-    from lifecycle_lab.serve.api import free_port
+    from lifecycle_lab.projects.p01_tickets.api import free_port
 
     probe = subprocess.run(_only_service("--probe"), capture_output=True, text=True, env=ENV)
     assert probe.returncode != 0 and "mlflow is not in the service image" in probe.stderr  # the fence holds
@@ -169,15 +169,15 @@ def test_nightly_workflow_commands_run_two_nights_in_a_row(tmp_path):
     assert export1["version"] == "1" and export1["review_threshold"] is not None
     assert batch1["status"] == batch2["status"] == "succeeded" and batch1["rows_in"] == 500
     assert batch1["review_threshold"] == export1["review_threshold"]
-    from lifecycle_lab.serve import batch as batchjob
+    from lifecycle_lab.projects.p01_tickets import batch as batchjob
 
     runs = batchjob.read_table(default_db.replace("sqlite:///", f"sqlite:///{tmp_path}/"), "runs")
     assert runs["status"].tolist() == ["succeeded", "succeeded"]  # the history accumulates
 
 
 def test_nightly_trains_a_champion_into_a_registry_without_one_and_refuses_a_broken_one(tmp_path):
-    from lifecycle_lab import registry
-    from lifecycle_lab.serve import nightly
+    from lifecycle_lab.deployment import registry
+    from lifecycle_lab.projects.p01_tickets import nightly
 
     uri = registry.tracking_uri(tmp_path)
     registry._mlflow(uri)
@@ -199,7 +199,7 @@ def test_nightly_trains_a_champion_into_a_registry_without_one_and_refuses_a_bro
 
 
 def test_cron_line_runs_the_batch_command_nightly():
-    from lifecycle_lab.serve import batch
+    from lifecycle_lab.projects.p01_tickets import batch
 
     line = batch.cron_line("data/t.csv", "sqlite:///p.db", "models/champion", hour=3)
     fields = line.split(maxsplit=5)

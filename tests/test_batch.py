@@ -25,9 +25,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifecycle_lab import registry
-from lifecycle_lab.scenarios import tickets
-from lifecycle_lab.serve import batch
+from lifecycle_lab.deployment import registry
+from lifecycle_lab.projects.p01_tickets import world as tickets
+from lifecycle_lab.projects.p01_tickets import batch
 
 PG_URL = os.environ.get("LIFECYCLE_LAB_PG_URL")
 REQUIRE_PG = os.environ.get("LIFECYCLE_LAB_REQUIRE_POSTGRES") == "1"
@@ -197,7 +197,7 @@ def test_cli_logs_progress_per_chunk_to_stderr(tmp_path, artifact):
     done = _cli(path, "--db", f"sqlite:///{tmp_path / 'b.db'}", "--create-db", "--model", artifact,
                 "--chunk-size", "100")
     assert done.returncode == 0, done.stderr
-    lines = [line for line in done.stderr.splitlines() if "lifecycle_lab.serve.batch" in line]
+    lines = [line for line in done.stderr.splitlines() if "lifecycle_lab.projects.p01_tickets.batch" in line]
     assert sum("chunk" in line and "committed" in line for line in lines) == 3
     assert "INFO" in lines[-1] and "succeeded: 250 rows in, 246 written, 4 rejected" in lines[-1]
     assert json.loads(done.stdout)["rows_in"] == 250
@@ -349,7 +349,7 @@ cell_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r
 def test_batch_rejects_exactly_what_check_row_refuses_after_the_csv_round_trip(rows):
     import io
 
-    from lifecycle_lab.scenarios import csvload
+    from lifecycle_lab.projects.p01_tickets import schema as csvload
 
     frame = pd.DataFrame(rows)
     buffer = io.StringIO()

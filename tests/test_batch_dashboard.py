@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from lifecycle_lab import dashboard  # noqa: E402
+from lifecycle_lab.monitoring import dashboard  # noqa: E402
 
 RUNS = pd.DataFrame({"status": ["succeeded", "succeeded", "failed", "succeeded", "interrupted", "succeeded",
                                 "succeeded"],
@@ -47,7 +47,7 @@ def test_volume_marks_exactly_the_runs_outside_the_band():
 
 
 def test_volume_outliers_use_the_alert_band():
-    from lifecycle_lab import monitor
+    from lifecycle_lab.monitoring import drift as monitor
 
     history = [500, 520, 490, 510]  # mean 505, sd 12.91: band 466.3 to 543.7 at k = 3
     alert = monitor.volume_alert(history, 505)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 
 COURSE = paths.COURSE
 CHAPTERS = sorted((COURSE / "chapters").glob("*.md"))

@@ -9,7 +9,9 @@ import tomllib
 import pytest
 
 from conftest import outputs_text
-from lifecycle_lab import env, envfile, paths
+from lifecycle_lab.base import env
+from lifecycle_lab.course import envfile
+from lifecycle_lab.base import paths
 
 ROOT = paths.ROOT
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import classification_report, confusion_matrix, f1_score, roc_auc_score
 
-from lifecycle_lab import evaluate
+from lifecycle_lab.evaluation import metrics as evaluate
 
 CLASSES = ["a", "b", "c"]
 

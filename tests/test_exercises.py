@@ -6,7 +6,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_sco
 
 from lifecycle_lab.exercises import (CORRECT, INCORRECT, NOT_ATTEMPTED, Case, DecisionExercise, Field,
                                      FunctionExercise, ValueExercise)
-from lifecycle_lab.exercises import start_here
+from lifecycle_lab.projects.p00_start_here import exercises as start_here
 
 HINTS = dict(hints=["first", "second"], solution="x = 1")
 

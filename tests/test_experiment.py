@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lifecycle_lab import experiment as ex
-from lifecycle_lab.experiment import ExperimentError
+from lifecycle_lab.evaluation import experiment as ex
+from lifecycle_lab.evaluation.experiment import ExperimentError
 
 
 def _scipy_n(p1, lift, alpha=0.05, power=0.8):

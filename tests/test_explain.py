@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab import explain
-from lifecycle_lab.exercises.governance import shap_by_definition
-from lifecycle_lab.scenarios import transactions as tx
+from lifecycle_lab.evaluation import explain
+from lifecycle_lab.projects.p03_governance.exercises import shap_by_definition
+from lifecycle_lab.projects.p03_governance import world as tx
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab import fairness
-from lifecycle_lab.fairness import FairnessInputError
+from lifecycle_lab.evaluation import fairness
+from lifecycle_lab.evaluation.fairness import FairnessInputError
 
 
 def _data(seed=0, n=3000):

@@ -10,9 +10,10 @@ import pytest
 import yaml
 from scipy import stats
 
-from lifecycle_lab import experiment, gates
+from lifecycle_lab import gates
+from lifecycle_lab.evaluation import experiment
 from lifecycle_lab.gates import CriteriaError, Evidence
-from lifecycle_lab.scenarios.recsys import RecsysConfig, RecsysWorld
+from lifecycle_lab.projects.p02_gate.world import RecsysConfig, RecsysWorld
 
 
 def crit():
@@ -176,7 +177,7 @@ def _measure_services(settings: gates.ReviewSettings) -> None:
     at the target rate), instead of one after the other: the same measurement, a third of the wall-clock time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from lifecycle_lab import loadtest
+    from lifecycle_lab.deployment import loadtest
 
     worlds = {ms: RecsysWorld(RecsysConfig(seed=42, challenger_latency_ms=ms)) for ms in CHALLENGER_LATENCIES_MS}
     pools = {name: ThreadPoolExecutor(settings.workers) for name in ["champion", *worlds]}
@@ -289,7 +290,7 @@ def test_the_audit_intervals_agree_with_fairlearns_own_bootstrap(default_review)
     # group. On the same users both intervals should land close (within a quarter of their width).
     from fairlearn.metrics import MetricFrame
 
-    from lifecycle_lab import fairness
+    from lifecycle_lab.evaluation import fairness
 
     ab = default_review.parts["ab_frame"]
     chall = ab[ab.model == "challenger"].sample(8000, random_state=0)
@@ -461,8 +462,8 @@ def test_rollback_rehearsal_fires_on_the_broken_build_and_leaves_the_world_alone
 def test_exercises_accept_the_reference_and_reject_typical_mistakes():
     import pandas as pd
 
-    from lifecycle_lab import monitor
-    from lifecycle_lab.exercises import gate as ex
+    from lifecycle_lab.monitoring import drift as monitor
+    from lifecycle_lab.projects.p02_gate import exercises as ex
     from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 
     # ex1: every required rule at least as strict as the stated requirement

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab import fairness
+from lifecycle_lab.evaluation import fairness
 from lifecycle_lab.governance import GovernanceError, incident, modelcard
 from lifecycle_lab.governance.modelcard import fmt
 

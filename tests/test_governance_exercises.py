@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab import explain
-from lifecycle_lab.exercises import governance as ex
+from lifecycle_lab.evaluation import explain
+from lifecycle_lab.projects.p03_governance import exercises as ex
 from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 from lifecycle_lab.governance import business as bz, risk
-from lifecycle_lab.scenarios import transactions as tx
+from lifecycle_lab.projects.p03_governance import world as tx
 
 EVIDENCE = {"concept_drift": True, "legacy_architecture": True, "detection_lag_months": 3,
             "inputs_monitored": True, "cost_increase": 0.4, "share_drifted": 0.6, "variant": "credit",
@@ -78,7 +78,7 @@ def test_card_metrics_exercise():
     groups = rng.choice(["a", "b"], 1000)
     e = ex.card_metrics(y, flag, groups, 123.0)
     tp, fp, fn = ((y == 1) & (flag == 1)).sum(), ((y == 0) & (flag == 1)).sum(), ((y == 1) & (flag == 0)).sum()
-    from lifecycle_lab.fairness import parity_summary
+    from lifecycle_lab.evaluation.fairness import parity_summary
 
     s = parity_summary(y, flag, groups)
     answer = {"precision": tp / (tp + fp), "recall": tp / (tp + fn), "cost_per_1k": 123.0,

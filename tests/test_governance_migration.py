@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifecycle_lab import rollout
+from lifecycle_lab.deployment import rollout
 from lifecycle_lab.governance import GovernanceError, business as bz, migration
 
 COSTS = bz.Costs(fp=10, fn=250, review=3)
@@ -188,8 +188,8 @@ def _guard(scores, **kw):
 
 
 def test_guard_references_and_minimum_sample_by_hand(scores):
-    from lifecycle_lab import monitor
-    from lifecycle_lab.governance import guard as guard_module
+    from lifecycle_lab.monitoring import drift as monitor
+    from lifecycle_lab.deployment import guard as guard_module
 
     assert migration.LabelFreeGuard is guard_module.LabelFreeGuard  # its own module, still reached from migration
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab.governance import GovernanceError, business as bz, performance as perf
-from lifecycle_lab.scenarios import transactions as tx
+from lifecycle_lab.governance import GovernanceError, business as bz
+from lifecycle_lab.monitoring import performance as perf
+from lifecycle_lab.projects.p03_governance import world as tx
 
 COSTS = bz.Costs(fp=10, fn=250, review=3)
 
@@ -75,7 +76,7 @@ def test_concept_drift_found_near_its_true_onset_and_not_without_it(drifting):
 
 
 def test_input_drift_uses_monitor_and_follows_the_switch():
-    from lifecycle_lab import monitor
+    from lifecycle_lab.monitoring import drift as monitor
 
     num, cat = tx.FEATURES["fraud"]["numerical"], tx.FEATURES["fraud"]["categorical"]
     on = tx.simulate("fraud", months=18, n_per_month=3000, seed=1, concept_drift=False)

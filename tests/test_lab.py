@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 
 
 def _free_port() -> int:

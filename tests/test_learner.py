@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 from lifecycle_lab.course import learner
 
 SOLVED = """ex = make()

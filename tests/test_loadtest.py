@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lifecycle_lab import loadtest
-from lifecycle_lab.loadtest import LoadTestError
+from lifecycle_lab.deployment import loadtest
+from lifecycle_lab.deployment.loadtest import LoadTestError
 
 
 def test_quantile_interval_uses_the_binomial_order_statistics():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lifecycle_lab import mltestscore as m
+from lifecycle_lab.deployment import mltestscore as m
 
 
 def test_28_tests_seven_per_section():

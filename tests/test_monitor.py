@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lifecycle_lab import monitor
-from lifecycle_lab.monitor import MonitorInputError
+from lifecycle_lab.monitoring import drift as monitor
+from lifecycle_lab.monitoring.drift import MonitorInputError
 
 
 def test_psi_matches_a_hand_computation_on_four_bins():

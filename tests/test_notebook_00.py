@@ -4,7 +4,7 @@ import pytest
 from sklearn.metrics import precision_score, roc_auc_score
 
 from conftest import outputs_text
-from lifecycle_lab.scenarios.warmup import urgent_ticket_scores
+from lifecycle_lab.projects.p00_start_here.world import urgent_ticket_scores
 
 pytestmark = pytest.mark.notebook
 
@@ -22,7 +22,7 @@ def test_learner_copy_runs_unattempted_with_another_seed(run_notebook):
 
 
 def test_bad_parameter_stops_with_a_clear_message(notebook_out):
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
     from lifecycle_lab.course.runner import run_notebook
 
     result = run_notebook(paths.NOTEBOOKS / "00_start_here.ipynb", notebook_out / "bad", {"min_precision": 2},

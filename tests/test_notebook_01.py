@@ -33,7 +33,7 @@ def test_learner_copy_runs_unattempted(run7):
 
 
 def test_model_beats_both_baselines_and_the_baselines_are_right(run7):
-    from lifecycle_lab.scenarios import tickets
+    from lifecycle_lab.projects.p01_tickets import world as tickets
 
     facts = run7.summary
     assert facts["macro_f1_val"] > facts["rules_f1_val"] > facts["dummy_f1_val"]
@@ -49,7 +49,7 @@ def test_model_beats_both_baselines_and_the_baselines_are_right(run7):
 
 
 def test_what_is_served_is_the_registry_champion_with_its_threshold(run7):
-    from lifecycle_lab import registry
+    from lifecycle_lab.deployment import registry
 
     facts = run7.summary
     out = Path(run7.parameters["output_dir"])
@@ -115,9 +115,9 @@ def test_drift_and_ml_test_score(run7):
 
 def test_own_valid_csv_runs_end_to_end(notebook_out, tmp_path):
     """A learner's own file: 400 labelled tickets, no created_at column, ids of their own."""
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
     from lifecycle_lab.course.runner import run_notebook
-    from lifecycle_lab.scenarios import tickets
+    from lifecycle_lab.projects.p01_tickets import world as tickets
 
     mine = tickets.generate(seed=11, n_tickets=400).drop(columns=["created_at"])
     mine["ticket_id"] = [f"ACME-{i:05d}" for i in range(len(mine))]
@@ -138,9 +138,9 @@ def test_own_valid_csv_runs_end_to_end(notebook_out, tmp_path):
 
 
 def test_own_csv_with_a_bad_column_stops_with_the_column_named(notebook_out, tmp_path):
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
     from lifecycle_lab.course.runner import run_notebook
-    from lifecycle_lab.scenarios import tickets
+    from lifecycle_lab.projects.p01_tickets import world as tickets
 
     bad = tmp_path / "mine.csv"
     tickets.generate(seed=1, n_tickets=200).rename(columns={"label": "topic"}).to_csv(bad, index=False)

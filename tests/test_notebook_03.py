@@ -109,7 +109,7 @@ def test_without_concept_drift_the_diagnosis_changes(run_notebook):
 
 
 def test_unknown_variant_stops_with_a_clear_message(notebook_out):
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
     from lifecycle_lab.course.runner import run_notebook
 
     result = run_notebook(paths.NOTEBOOKS / f"{NAME}.ipynb", notebook_out / "nb03-bad", {"variant": "loans"},

@@ -10,9 +10,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from lifecycle_lab import quiz as quizmod
+from lifecycle_lab.course import quiz as quizmod
 from lifecycle_lab.cli import main
-from lifecycle_lab.quiz import QuizError, load_quiz, parse_answers, parse_quiz
+from lifecycle_lab.course.quiz import QuizError, load_quiz, parse_answers, parse_quiz
 
 GOOD = textwrap.dedent("""
     title: Demo
@@ -35,7 +35,7 @@ GOOD = textwrap.dedent("""
 
 
 def test_every_course_quiz_is_valid_and_belongs_to_a_chapter():
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
 
     names = quizmod.available()
     assert len(names) >= 8
@@ -173,7 +173,7 @@ def test_cli_lists_quizzes(capsys):
 
 
 def test_import_is_light():
-    code = "import sys, lifecycle_lab.quiz; print(any(m in sys.modules for m in ('sklearn', 'pandas', 'yaml', 'scipy')))"
+    code = "import sys, lifecycle_lab.course.quiz; print(any(m in sys.modules for m in ('sklearn', 'pandas', 'yaml', 'scipy')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -193,7 +193,7 @@ def test_the_notebook_cells_shown_on_the_quizzes_page_work(capsys):
     """The cells course/quizzes.md tells learners to paste into JupyterLab run, and their answers are right."""
     import re
 
-    from lifecycle_lab import paths
+    from lifecycle_lab.base import paths
 
     page = (paths.COURSE / "quizzes.md").read_text(encoding="utf-8")
     cells = re.findall(r"```python\n(.*?)```", page, re.S)

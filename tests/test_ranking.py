@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import ndcg_score
 
-from lifecycle_lab import ranking
-from lifecycle_lab.ranking import RankingInputError
+from lifecycle_lab.evaluation import ranking
+from lifecycle_lab.evaluation.ranking import RankingInputError
 
 
 def test_metrics_on_a_hand_worked_list():

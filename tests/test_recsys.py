@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lifecycle_lab import monitor, ranking
-from lifecycle_lab.scenarios import recsys
-from lifecycle_lab.scenarios.recsys import (RecsysConfig, RecsysWorld, ScenarioError, cost_per_1k, fit_logistic,
+from lifecycle_lab.monitoring import drift as monitor
+from lifecycle_lab.evaluation import ranking
+from lifecycle_lab.projects.p02_gate import world as recsys
+from lifecycle_lab.projects.p02_gate.world import (RecsysConfig, RecsysWorld, ScenarioError, cost_per_1k, fit_logistic,
                                             srm_demo_counts)
 
 
@@ -208,7 +209,7 @@ def test_bad_knobs_are_refused():
 
 
 def test_the_rollout_observer_reads_the_window_split_by_hand(world):
-    from lifecycle_lab.rollout import Stage
+    from lifecycle_lab.deployment.rollout import Stage
 
     observe = world.rollout_observer(window_users=200_000, cap=20_000, seed=1)
     canary = observe(Stage("canary 1%", 0.01, 1), 0)

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from lifecycle_lab import registry
-from lifecycle_lab.scenarios import tickets
+from lifecycle_lab.deployment import registry
+from lifecycle_lab.projects.p01_tickets import world as tickets
 
 
 @pytest.fixture(scope="module")

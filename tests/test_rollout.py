@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lifecycle_lab.rollout import (DEFAULT_PLAN, RollbackTrigger, RolloutError, Stage, run_rollout,
+from lifecycle_lab.deployment.rollout import (DEFAULT_PLAN, RollbackTrigger, RolloutError, Stage, run_rollout,
                                    time_to_promote, time_to_rollback)
 
 
@@ -85,7 +85,7 @@ def test_promotion_and_rollback_times():
 
 
 def test_false_alarm_rate_is_high_for_naive_and_low_for_guarded_on_a_healthy_challenger():
-    from lifecycle_lab.rollout import false_alarm_rate
+    from lifecycle_lab.deployment.rollout import false_alarm_rate
 
     naive = false_alarm_rate(0.05, 0.055, RollbackTrigger.naive(), n_sims=200, seed=1)
     guarded = false_alarm_rate(0.05, 0.055, RollbackTrigger(min_sample=1000, consecutive=3), n_sims=200, seed=1)
@@ -128,7 +128,7 @@ def test_a_failing_health_check_pauses_before_anyone_is_exposed():
 
 
 def test_trigger_operating_table_false_alarms_at_zero_and_detects_big_drops():
-    from lifecycle_lab.rollout import false_alarm_rate, trigger_operating_table
+    from lifecycle_lab.deployment.rollout import false_alarm_rate, trigger_operating_table
 
     trig = RollbackTrigger(min_sample=1000, consecutive=3)
     table = trigger_operating_table(0.05, [0.0, 0.1, 0.5], trig, n_sims=200, seed=2, by_stage="canary 1%")
@@ -146,7 +146,7 @@ def test_trigger_operating_table_false_alarms_at_zero_and_detects_big_drops():
 
 
 def test_window_split_gives_the_challenger_its_weight_and_keeps_a_1pct_holdback():
-    from lifecycle_lab.rollout import window_split
+    from lifecycle_lab.deployment.rollout import window_split
 
     # by hand, 200,000 users a window, at most 20,000 read per side
     assert window_split(0.002, 200_000, 20_000) == (20_000, 400)      # dogfood: 0.2% of 200k

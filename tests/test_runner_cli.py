@@ -3,7 +3,8 @@
 import nbformat
 import pytest
 
-from lifecycle_lab import cli, paths
+from lifecycle_lab import cli
+from lifecycle_lab.base import paths
 from lifecycle_lab.course import commands, runner
 from lifecycle_lab.course.summary import read_summary
 

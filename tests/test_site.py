@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 
 
 def _tree_digest(folder: Path) -> str:

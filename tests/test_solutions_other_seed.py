@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import outputs_text
-from lifecycle_lab import paths
+from lifecycle_lab.base import paths
 
 pytestmark = pytest.mark.notebook
 

@@ -10,9 +10,10 @@ from scipy import stats
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 
-from lifecycle_lab import paths
-from lifecycle_lab.exercises.tickets import KEYWORD_CASES, _schema_cases
-from lifecycle_lab.scenarios import csvload, tickets
+from lifecycle_lab.base import paths
+from lifecycle_lab.projects.p01_tickets.exercises import KEYWORD_CASES, _schema_cases
+from lifecycle_lab.projects.p01_tickets import schema as csvload
+from lifecycle_lab.projects.p01_tickets import world as tickets
 
 
 def test_shipped_snapshot_regenerates_byte_for_byte(tmp_path):

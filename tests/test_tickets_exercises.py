@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, f1_score
 
-from lifecycle_lab import mltestscore
+from lifecycle_lab.deployment import mltestscore
 from lifecycle_lab.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from lifecycle_lab.exercises import tickets as ex
-from lifecycle_lab.scenarios import tickets
+from lifecycle_lab.projects.p01_tickets import exercises as ex
+from lifecycle_lab.projects.p01_tickets import world as tickets
 
 CLASSES = list(tickets.CLASSES)
 
@@ -49,7 +49,7 @@ def test_keyword_exercise():
 
 
 def test_review_threshold_exercise(preds):
-    from lifecycle_lab import evaluate
+    from lifecycle_lab.evaluation import metrics as evaluate
 
     y, pred, conf = preds
     best = evaluate.review_threshold(y, pred, conf, 0.9)  # the package's sorted-cumsum version as the oracle
@@ -67,7 +67,7 @@ def test_review_threshold_exercise(preds):
 
 
 def test_schema_exercise():
-    from lifecycle_lab.scenarios.csvload import check_row, ticket_schema
+    from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
 
     e = ex.schema_check()
     schema = ticket_schema()

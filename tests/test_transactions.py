@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lifecycle_lab.scenarios import transactions as tx
+from lifecycle_lab.projects.p03_governance import world as tx
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,6 @@ import os as _os
 if _os.environ.get("LIFECYCLE_LAB_OFFLINE") == "1":
     # Set by the test run (tests/run.sh): every process that imports the package, notebook kernels and
     # the API server included, refuses connections outside this machine, so "offline" is checked, not hoped.
-    from . import env as _env
+    from lifecycle_lab.base import env as _env
 
     _env.forbid_network()

@@ -9,16 +9,14 @@ import argparse
 import importlib
 import sys
 
+from lifecycle_lab.base.errors import UsageError
+
 COMMAND_MODULES = [
     "lifecycle_lab.course.commands",
     "lifecycle_lab.course.lab",
     "lifecycle_lab.course.site_commands",
-    "lifecycle_lab.serve.commands",
+    "lifecycle_lab.projects.p01_tickets.commands",
 ]
-
-
-class UsageError(Exception):
-    """A command was called wrongly; the message says how to call it."""
 
 
 def build_parser() -> argparse.ArgumentParser:

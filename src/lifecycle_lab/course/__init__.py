@@ -1,5 +1,5 @@
 """Running the workbook: execute notebooks, build learner copies, report results."""
 
-from .summary import summary
+from lifecycle_lab.course.summary import summary
 
 __all__ = ["summary"]

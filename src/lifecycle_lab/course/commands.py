@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import paths
+from lifecycle_lab.base import paths
+from lifecycle_lab.base.errors import UsageError
+from lifecycle_lab.course.grade import format_grades, grade
+from lifecycle_lab.course.learner import MarkerError, build
+from lifecycle_lab.course.runner import UnknownParameter, format_table, run_notebook
 
 
 def register(sub) -> None:
@@ -39,7 +43,6 @@ def parse_params(pairs: list[str]) -> dict:
     """`key=value` strings to a dict, values read as YAML scalars (papermill's -y convention)."""
     import yaml
 
-    from ..cli import UsageError
 
     params = {}
     for pair in pairs:
@@ -54,7 +57,6 @@ def parse_params(pairs: list[str]) -> dict:
 
 
 def select(folder: Path, names: list[str], everything: bool) -> list[Path]:
-    from ..cli import UsageError
 
     available = sorted(folder.glob("*.ipynb"))
     if everything or not names:
@@ -73,8 +75,6 @@ def select(folder: Path, names: list[str], everything: bool) -> list[Path]:
 
 
 def cmd_run(args) -> int:
-    from ..cli import UsageError
-    from .runner import UnknownParameter, format_table, run_notebook
 
     params = parse_params(args.param)
     if args.seed is not None:
@@ -102,7 +102,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_learner(args) -> int:
-    from .learner import MarkerError, build
 
     try:
         stale = build(paths.SOLUTIONS, paths.NOTEBOOKS, check=args.check)
@@ -147,8 +146,6 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from ..cli import UsageError
-    from .grade import format_grades, grade
 
     files: list[Path] = []
     for name in args.paths:

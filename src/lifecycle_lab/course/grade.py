@@ -14,7 +14,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exercises.core import CHECK_LOG_ENV, CORRECT, INCORRECT, NOT_ATTEMPTED
+from lifecycle_lab.course.runner import run_notebook
+from lifecycle_lab.exercises.core import CHECK_LOG_ENV, CORRECT, INCORRECT, NOT_ATTEMPTED
 
 STATUS = {CORRECT: "passed", INCORRECT: "failed", NOT_ATTEMPTED: "not attempted"}
 
@@ -40,7 +41,6 @@ def read_ledger(path: Path) -> dict[str, str]:
 
 
 def grade(paths: list[Path], out_dir: Path) -> list[Grade]:
-    from .runner import run_notebook
 
     grades = []
     for path in paths:

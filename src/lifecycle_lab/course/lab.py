@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import paths
+from lifecycle_lab.base import paths
 
 
 def lab_command(extra: list[str] | None = None) -> list[str]:

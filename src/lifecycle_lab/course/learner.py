@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lifecycle_lab.base.errors import LifecycleLabError
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = "#> "
 
 
-class MarkerError(ValueError):
+class MarkerError(LifecycleLabError, ValueError):
     """A solution cell's exercise markers are unbalanced."""
 
 

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .summary import read_summary
+from lifecycle_lab.base.errors import LifecycleLabError
+from lifecycle_lab.course.summary import read_summary
 
 
-class NotebookFailed(RuntimeError):
+class NotebookFailed(LifecycleLabError, RuntimeError):
     """A notebook stopped with an error: names the notebook, the cell and the error."""
 
 
-class UnknownParameter(ValueError):
+class UnknownParameter(LifecycleLabError, ValueError):
     """A parameter was passed that the notebook does not declare."""
 
 

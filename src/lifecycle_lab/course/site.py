@@ -19,14 +19,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
+from lifecycle_lab.base import paths
+from lifecycle_lab.base.errors import LifecycleLabError
+from lifecycle_lab.course import quiz as quizmod
 
 MARKER = "<!-- NOTEBOOK-TABLE -->"
 LINK_RE = re.compile(r"\[([^\]]+)\]\(((?:\.\./)*)solutions/([0-9A-Za-z_]+)\.ipynb(?:#([^)\s]*))?\)")
 MATHJAX_DIRS = [Path("/usr/share/javascript/mathjax"), Path("/usr/share/mathjax")]
 
 
-class SiteError(RuntimeError):
+class SiteError(LifecycleLabError, RuntimeError):
     """The site could not be built; the message says which step failed and what to do."""
 
 
@@ -182,7 +184,6 @@ QUIZ_MARKER = "<!-- QUIZ-LIST -->"
 
 def quiz_pages(folder: Path) -> str:
     """Every quiz as markdown: questions and options, the answer and explanation folded in a dropdown."""
-    from .. import quiz as quizmod
 
     quizzes = []
     for name in quizmod.available(folder):

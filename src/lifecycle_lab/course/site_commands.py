@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from .. import paths
+from lifecycle_lab.base import paths
+from lifecycle_lab.course import quiz as quizmod
+from lifecycle_lab.course.quiz import QuizError
+from lifecycle_lab.course.site import SiteError, build_site
 
 
 def register(sub) -> None:
@@ -24,7 +27,6 @@ def register(sub) -> None:
 def cmd_site(args) -> int:
     import time
 
-    from .site import SiteError, build_site
 
     start = time.perf_counter()
     try:
@@ -52,7 +54,6 @@ def cmd_site(args) -> int:
 
 
 def cmd_quiz(args) -> int:
-    from .. import quiz as quizmod
 
     if args.list or not args.name:
         names = quizmod.available()
@@ -106,7 +107,6 @@ _STOP = object()
 
 def _ask(q):
     """Read an answer from stdin until it parses; blank skips, end of input stops."""
-    from ..quiz import QuizError
 
     while True:
         try:

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from lifecycle_lab.base.errors import LifecycleLabError
+
 GROUPS = ("technical", "business", "ethical")
 OPS = ("<", "<=", ">", ">=", "==")
 SEVERITIES = ("blocker", "condition")
 REQUIRED_FIELDS = ("metric", "op", "threshold", "severity", "why")
 OPTIONAL_KEYS = ("owners", "name", "communication")
-DEFAULT_CRITERIA_FILE = Path(__file__).resolve().parents[1] / "data" / "recsys_criteria.yaml"
-"""The recommender team's criteria file, shipped with the package."""
 
 
-class CriteriaError(ValueError):
+class CriteriaError(LifecycleLabError, ValueError):
     """A criteria file is incomplete, names an unknown metric, or sets a threshold that cannot work."""
 
 
@@ -40,27 +40,6 @@ class MetricSpec:
     description: str = ""
 
 
-METRICS: dict[str, MetricSpec] = {
-    "p99_latency_ms": MetricSpec("technical", "ms", 0, None, description="p99 latency at the target request rate"),
-    "cost_per_1k_usd": MetricSpec("technical", "USD", 0, None, description="serving cost per 1,000 requests"),
-    "max_feature_psi": MetricSpec("technical", "PSI", 0, None,
-                                  description="largest PSI of an input feature, training data vs current traffic"),
-    "concept_drift_detected": MetricSpec("technical", "flag", flag=True,
-                                         description="the label-based check found P(click | features) moved"),
-    "serving_skew_share": MetricSpec("technical", "share", 0, 1,
-                                     description="share of served impressions that differ from the offline model"),
-    "canary_rolled_back": MetricSpec("technical", "flag", flag=True,
-                                     description="the automated trigger rolled the canary back"),
-    "ctr_relative_lift": MetricSpec("business", "relative", -1, None,
-                                    description="online CTR of the challenger relative to the champion, minus 1"),
-    "session_minutes_relative_change": MetricSpec("business", "relative", -1, None,
-                                                  description="mean session minutes, challenger vs champion"),
-    "srm_pvalue": MetricSpec("business", "p-value", 0, 1, description="sample-ratio-mismatch chi-square p-value"),
-    "worst_segment_relative_lift": MetricSpec("ethical", "relative", -1, None,
-                                              description="CTR lift of the segment that gains least"),
-    "segment_ctr_ratio": MetricSpec("ethical", "ratio", 0, 1,
-                                    description="challenger CTR of the worst segment / best segment (fairlearn ratio)"),
-}
 
 
 @dataclass(frozen=True)
@@ -73,6 +52,8 @@ class Criterion:
     threshold: Any
     severity: str
     why: str
+    spec: MetricSpec | None = None
+    """What the metric means (from the catalogue the criteria were validated against)."""
 
     def rule(self) -> str:
         return f"{self.metric} {self.op} {self.threshold}"
@@ -86,6 +67,8 @@ class Criteria:
     owners: Mapping[str, str]
     name: str = "graduation gate"
     communication: Mapping[str, Any] = field(default_factory=dict)
+    catalogue: Mapping[str, MetricSpec] = field(default_factory=dict, compare=False, repr=False)
+    """The metrics these criteria may name: each project passes its own (the gate engine knows none)."""
 
     def metrics(self) -> list[str]:
         return [c.metric for c in self.items]
@@ -167,8 +150,11 @@ def _looks_like_a_path(data: Any) -> bool:
         data.strip().lower().endswith((".yaml", ".yml", ".json")) or "/" in data)
 
 
-def validate_criteria(data: Mapping | str) -> Criteria:
+def validate_criteria(data: Mapping | str, metrics: Mapping[str, MetricSpec]) -> Criteria:
     """Turn a dict (or a YAML text) into `Criteria`, or raise `CriteriaError` saying what to fix.
+
+    `metrics` is the catalogue of metrics a gate may name, with their groups, units and ranges: the engine
+    is general, each project brings its own (e.g. `projects.p02_gate.criteria.METRICS`).
 
     Every group needs at least one criterion; each criterion needs all of metric, op, threshold, severity
     and why; metrics must be known and in their own group; a threshold must be able both to pass and to
@@ -177,7 +163,7 @@ def validate_criteria(data: Mapping | str) -> Criteria:
     """
     if _looks_like_a_path(data):
         raise CriteriaError(f"{str(data)!r} looks like a file name; read the file with "
-                            f"gates.load_criteria({str(data)!r}), or pass the criteria themselves (a dict or YAML text)")
+                            f"gates.load_criteria({str(data)!r}, metrics), or pass the criteria themselves (a dict or YAML text)")
     if isinstance(data, str):
         import yaml
 
@@ -213,9 +199,9 @@ def validate_criteria(data: Mapping | str) -> Criteria:
                                     f"(owners and communication go at the top level)")
             metric = entry["metric"]
             where = f"{group}[{i}] {metric}"
-            if metric not in METRICS:
-                raise CriteriaError(f"{where}: unknown metric; known metrics are {sorted(METRICS)}")
-            spec = METRICS[metric]
+            if metric not in metrics:
+                raise CriteriaError(f"{where}: unknown metric; known metrics are {sorted(metrics)}")
+            spec = metrics[metric]
             if spec.group != group:
                 raise CriteriaError(f"{where}: this is a {spec.group} metric; move it to '{spec.group}'")
             if metric in seen:
@@ -227,10 +213,10 @@ def validate_criteria(data: Mapping | str) -> Criteria:
                 raise CriteriaError(f"{where}: severity {entry['severity']!r} must be one of {list(SEVERITIES)}")
             _check_threshold(where, spec, entry["op"], entry["threshold"])
             items.append(Criterion(group, metric, entry["op"], entry["threshold"], entry["severity"],
-                                   str(entry["why"])))
+                                   str(entry["why"]), spec))
     owners = _check_owners(data.get("owners"))
     communication = _check_communication(data.get("communication"))
-    return Criteria(tuple(items), owners, str(data.get("name", "graduation gate")), communication)
+    return Criteria(tuple(items), owners, str(data.get("name", "graduation gate")), communication, dict(metrics))
 
 
 def _read(path: Path) -> Any:
@@ -255,7 +241,7 @@ def _read(path: Path) -> Any:
     raise CriteriaError(f"{path.name}: unknown file type '{suffix}'; write the criteria as .yaml, .yml or .json")
 
 
-def load_criteria(path: str | Path) -> Criteria:
+def load_criteria(path: str | Path, metrics: Mapping[str, MetricSpec]) -> Criteria:
     """Read and validate a criteria file (YAML or JSON); every error names the file.
 
     Why: criteria live in a file that is reviewed and versioned with the launch, not in a notebook cell.
@@ -263,28 +249,23 @@ def load_criteria(path: str | Path) -> Criteria:
     path = Path(path)
     data = _read(path)
     try:
-        return validate_criteria(data)
+        return validate_criteria(data, metrics)
     except CriteriaError as exc:
         raise CriteriaError(f"{path.name}: {exc}") from None
 
 
-def read_criteria_data(path: str | Path = DEFAULT_CRITERIA_FILE) -> dict:
+def read_criteria_data(path: str | Path, metrics: Mapping[str, MetricSpec]) -> dict:
     """The raw data of a criteria file (validated), e.g. to copy and edit before writing your own."""
     path = Path(path)
-    load_criteria(path)
+    load_criteria(path, metrics)
     return copy.deepcopy(_read(path))
 
 
-def default_criteria() -> dict:
-    """The recommender project's criteria (the shipped file `DEFAULT_CRITERIA_FILE`), as a fresh dict."""
-    return read_criteria_data(DEFAULT_CRITERIA_FILE)
-
-
-def write_criteria(data: Mapping, path: str | Path) -> Path:
+def write_criteria(data: Mapping, path: str | Path, metrics: Mapping[str, MetricSpec]) -> Path:
     """Validate criteria and write them as a YAML file (keys in the order given)."""
     import yaml
 
-    validate_criteria(data)
+    validate_criteria(data, metrics)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True), encoding="utf-8")

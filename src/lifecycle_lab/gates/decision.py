@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from lifecycle_lab.gates.criteria import METRICS, Criteria, CriteriaError, Criterion, holds, validate_criteria
+from lifecycle_lab.gates.criteria import Criteria, CriteriaError, Criterion, holds
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -46,8 +46,7 @@ def judge(criterion: Criterion, evidence: Evidence | None) -> str:
     """PASS / FAIL / INCONCLUSIVE / MISSING for one criterion (intervals: see the module docstring)."""
     if evidence is None or evidence.value is None:
         return MISSING
-    spec = METRICS[criterion.metric]
-    if spec.flag:
+    if criterion.spec is not None and criterion.spec.flag:
         return PASS if bool(evidence.value) == criterion.threshold else FAIL
     value = float(evidence.value)
     if math.isnan(value):
@@ -114,17 +113,20 @@ class GateResult:
         return next((r["status"] for r in self.rows if r["metric"] == metric), None)
 
 
-def evaluate_gate(criteria: Criteria | Mapping | str, evidence: Mapping[str, Any],
+def evaluate_gate(criteria: Criteria, evidence: Mapping[str, Any],
                   checklist: Sequence["CheckItem"] = ()) -> GateResult:
     """Judge every criterion against its evidence and decide (rules in the module docstring).
 
     Why: the decision follows mechanically from criteria fixed in advance, so changing the world (the
     knobs) changes the decision, and a reviewer can trace each verdict to a number.
     """
-    crit = criteria if isinstance(criteria, Criteria) else validate_criteria(criteria)
-    unknown = sorted(set(evidence) - set(METRICS))
+    if not isinstance(criteria, Criteria):
+        raise CriteriaError(f"evaluate_gate takes validated criteria, got {type(criteria).__name__}: call "
+                            f"gates.validate_criteria(data, metrics) (or gates.load_criteria(path, metrics)) first")
+    crit = criteria
+    unknown = sorted(set(evidence) - set(crit.catalogue))
     if unknown:
-        raise CriteriaError(f"evidence for unknown metrics {unknown}; known metrics are {sorted(METRICS)}")
+        raise CriteriaError(f"evidence for unknown metrics {unknown}; known metrics are {sorted(crit.catalogue)}")
     rows, blockers, conditions = [], [], []
     for c in crit.items:
         ev = evidence.get(c.metric)

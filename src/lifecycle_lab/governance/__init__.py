@@ -8,10 +8,14 @@ and review routes for a whole platform).
 Each validates its inputs and raises `GovernanceError` with a message that says what to fix.
 """
 
-from ..scenarios.transactions import VARIANTS  # one list of variants for the world and its governance
+from lifecycle_lab.base.errors import LifecycleLabError
+
+VARIANTS = ("fraud", "credit")
+"""The use cases the governance toolkit has rules for: fraud detection (excepted from Annex III 5(b) of the EU AI
+Act) and credit scoring of people (high-risk). The transaction world of notebook 03 simulates the same two."""
 
 
-class GovernanceError(ValueError):
+class GovernanceError(LifecycleLabError, ValueError):
     """An input to a governance computation is invalid (negative cost, unknown variant, empty month...)."""
 
 

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Sequence
 
-from . import GovernanceError, check_variant
+from lifecycle_lab.base.fmt import fmt
+from lifecycle_lab.evaluation.costs import Costs, expected_cost, nonnegative
+from lifecycle_lab.governance import GovernanceError, check_variant
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -21,109 +23,7 @@ OPTIONS = ("patch", "retrain", "sunset")
 STATUS_QUO = "status_quo"
 
 
-def _nonneg(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise GovernanceError(f"{name}={value!r} must be a finite number")
-    if value < 0:
-        raise GovernanceError(f"{name}={value} is negative: costs are entered as positive amounts "
-                              f"(a benefit is a cost avoided)")
-    return float(value)
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Price of each outcome of one decision: a false positive, a false negative, a human review.
-
-    fraud: FP = a good customer's card blocked (friction, call), FN = fraud loss, review = analyst time.
-    credit: FP = a good applicant declined (lost margin), FN = loss given default, review = underwriter.
-    Every flagged case (TP or FP) is reviewed, which is the human oversight the AI Act asks for.
-    """
-
-    fp: float
-    fn: float
-    review: float = 0.0
-
-    def __post_init__(self):
-        for name in ("fp", "fn", "review"):
-            object.__setattr__(self, name, _nonneg(f"cost_{name}", getattr(self, name)))
-        if self.fp + self.fn == 0:
-            raise GovernanceError("cost_fp and cost_fn are both 0: nothing to trade off")
-
-    def total(self, fp, fn, reviews):
-        """FP c_FP + FN c_FN + reviews c_review: the cost of a set of decisions from its counts.
-
-        Why one place: the cost matrix is applied to counts of a window, of each threshold of a sweep and
-        of each bootstrap replicate; numbers or numpy arrays of counts alike."""
-        return fp * self.fp + fn * self.fn + reviews * self.review
-
-    @property
-    def elkan_threshold(self) -> float:
-        """p* = c_FP / (c_FP + c_FN): flag when the expected cost of not flagging exceeds that of flagging."""
-        return self.fp / (self.fp + self.fn)
-
-    @property
-    def p_star(self) -> float:
-        """p* with the review cost of a flag included: (c_FP + c_review) / (c_FP + c_FN), capped at 1.
-
-        Flagging costs c_review + (1 - p) c_FP, not flagging costs p c_FN; they are equal at this p.
-        With c_review = 0 it is Elkan's p* = c_FP / (c_FP + c_FN).
-        """
-        return min(1.0, (self.fp + self.review) / (self.fp + self.fn))
-
-
 DEFAULT_COSTS = {"fraud": Costs(fp=10.0, fn=250.0, review=3.0), "credit": Costs(fp=300.0, fn=3000.0, review=40.0)}
-
-
-def _labels(y_true, y_pred):
-    import numpy as np
-
-    yt, yp = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    if yt.shape != yp.shape or yt.ndim != 1:
-        raise GovernanceError(f"y_true and y_pred must be 1-D of equal length, got {yt.shape} and {yp.shape}")
-    if len(yt) == 0:
-        raise GovernanceError("no decisions to cost: the arrays are empty (an empty month?)")
-    return yt, yp
-
-
-def expected_cost(y_true, y_pred, costs: Costs) -> dict:
-    """Total cost = FP c_FP + FN c_FN + (TP + FP) c_review, with the counts and the cost per decision."""
-    yt, yp = _labels(y_true, y_pred)
-    tp = int(((yt == 1) & (yp == 1)).sum())
-    fp = int(((yt == 0) & (yp == 1)).sum())
-    fn = int(((yt == 1) & (yp == 0)).sum())
-    tn = int(len(yt) - tp - fp - fn)
-    total = costs.total(fp, fn, tp + fp)
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "reviews": tp + fp, "cost": float(total),
-            "cost_per_decision": float(total) / len(yt)}
-
-
-def threshold_sweep(y_true, proba, costs: Costs, grid: Sequence[float] | None = None) -> "pd.DataFrame":
-    """Expected cost per decision at each threshold of a grid (default 0.005 .. 0.995 by 0.005).
-
-    Why: p* assumes calibrated probabilities; the sweep finds the empirical optimum on labelled data, and
-    the gap between the two says how far the scores are from calibrated.
-    """
-    import numpy as np
-    import pandas as pd
-
-    yt = np.asarray(y_true).astype(int)
-    p = np.asarray(proba, dtype=float)
-    if len(yt) != len(p) or len(yt) == 0:
-        raise GovernanceError(f"y_true ({len(yt)}) and proba ({len(p)}) must be non-empty and of equal length")
-    grid = np.round(np.arange(0.005, 1.0, 0.005), 3) if grid is None else np.asarray(grid, dtype=float)
-    flag = p[None, :] >= grid[:, None]
-    pos = (yt == 1)[None, :]
-    fp = (flag & ~pos).sum(axis=1)
-    fn = (~flag & pos).sum(axis=1)
-    reviews = flag.sum(axis=1)
-    cost = costs.total(fp, fn, reviews)
-    return pd.DataFrame({"threshold": grid, "fp": fp, "fn": fn, "reviews": reviews,
-                         "cost_per_decision": cost / len(yt)})
-
-
-def best_threshold(sweep: "pd.DataFrame") -> float:
-    """The threshold with the lowest cost in a sweep (the lowest such threshold on ties)."""
-    return float(sweep.loc[sweep["cost_per_decision"].idxmin(), "threshold"])
 
 
 def npv(cashflows: Sequence[float], rate: float, initial_investment: float = 0.0) -> float:
@@ -135,7 +35,7 @@ def npv(cashflows: Sequence[float], rate: float, initial_investment: float = 0.0
         raise GovernanceError("no cash flows: the horizon must be at least one year")
     if any(not math.isfinite(c) for c in flows):
         raise GovernanceError("cash flows must be finite numbers")
-    _nonneg("initial_investment", initial_investment)
+    nonnegative("initial_investment", initial_investment, GovernanceError)
     return -float(initial_investment) + sum(c / (1 + rate) ** t for t, c in enumerate(flows, start=1))
 
 
@@ -161,9 +61,9 @@ class Option:
 
     def __post_init__(self):
         for key, value in {**self.upfront, **self.annual}.items():
-            _nonneg(f"{self.name}.{key}", value)
-        _nonneg(f"{self.name}.cost_per_decision", self.cost_per_decision)
-        _nonneg(f"{self.name}.compliance_exposure", self.compliance_exposure)
+            nonnegative(f"{self.name}.{key}", value, GovernanceError)
+        nonnegative(f"{self.name}.cost_per_decision", self.cost_per_decision, GovernanceError)
+        nonnegative(f"{self.name}.compliance_exposure", self.compliance_exposure, GovernanceError)
         if not 0 <= self.drift_exposure <= 1:
             raise GovernanceError(f"{self.name}.drift_exposure={self.drift_exposure} must be between 0 and 1")
 
@@ -191,7 +91,7 @@ class CaseInputs:
     drift_rate: float = 0.15
 
     def __post_init__(self):
-        if _nonneg("volume_per_year", self.volume_per_year) == 0:
+        if nonnegative("volume_per_year", self.volume_per_year, GovernanceError) == 0:
             raise GovernanceError("volume_per_year is 0: there are no decisions to value")
         if isinstance(self.horizon_years, bool) or not isinstance(self.horizon_years, int) or \
                 not 1 <= self.horizon_years <= 15:
@@ -276,7 +176,8 @@ def compliance_exposure(variant: str, assumptions: dict | None = None) -> float:
     p = a["p_action_per_year"]
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise GovernanceError(f"p_action_per_year={p!r} must be a probability between 0 and 1")
-    return p * _nonneg("penalty", a["penalty"]) + _nonneg("remediation", a["remediation"])
+    return (p * nonnegative("penalty", a["penalty"], GovernanceError)
+            + nonnegative("remediation", a["remediation"], GovernanceError))
 
 
 COMPLIANCE_EXPOSURE = {v: compliance_exposure(v) for v in COMPLIANCE_ASSUMPTIONS}  # fraud 150k, credit 1.2M
@@ -320,7 +221,7 @@ def scenario_options(variant: str, cost_per_decision: dict, *, licence_per_decis
     exposure = COMPLIANCE_EXPOSURE[variant]
     volume = VOLUME[variant]
     licence = (0.75 if variant == "fraud" else 6.0) if licence_per_decision is None else licence_per_decision
-    _nonneg("licence_per_decision", licence)
+    nonnegative("licence_per_decision", licence, GovernanceError)
     sq = Option(STATUS_QUO, {}, {"infrastructure": 400_000, "labelling": 150_000, "validation": 40_000,
                                  "compliance": 40_000 * k},
                 cost_per_decision[STATUS_QUO], 1.0, exposure, "keep the legacy model as it is")
@@ -405,7 +306,6 @@ def memo_markdown(variant: str, table: "pd.DataFrame", sens: "pd.DataFrame", inp
     Why generated: the memo's NPVs must be the table's NPVs. `decision` is the checked decision
     (option, npv, sensitive_to, justification); `risks` are the conditions attached to it.
     """
-    from .modelcard import fmt
 
     check_variant(variant)
     if decision.get("option") not in set(table["option"]) | {STATUS_QUO}:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping
 
-from . import GovernanceError
+from lifecycle_lab.governance import GovernanceError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import GovernanceError, check_variant
+from lifecycle_lab.governance import GovernanceError, check_variant
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -8,7 +8,7 @@ automated guard watch it, agreed before deployment:
   whatever share it serves): agreement with the legacy model's decisions, the ratio of their flag rates and
   the PSI of the replacement's scores against its validation scores. It needs no labels, so it can act
   within days, in shadow and canary (`guard.LabelFreeGuard`, importable from here too);
-- the **> 5% business-metric trigger** (`lifecycle_lab.rollout.RollbackTrigger`) on outcomes: it needs
+- the **> 5% business-metric trigger** (`lifecycle_lab.deployment.rollout.RollbackTrigger`) on outcomes: it needs
   labels, which arrive 40-90 days late, and a minimum sample per window that at this firm's volume takes
   months of full traffic. `label_trigger_reach` says in calendar time what it can and cannot see.
 
@@ -18,15 +18,21 @@ retained. The rollout is simulated by replaying recent labelled decisions.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
-import math
+from lifecycle_lab.deployment import rollout
 
-from .. import rollout
-from . import GovernanceError, check_variant
-from .business import Costs
 # the plan's label-free guard has its own module; callers keep using migration.LabelFreeGuard and the rest
-from .guard import GuardCheck, LabelFreeGuard, guard_false_alarm_rate, mirrored_observer, rollback_time  # noqa: F401
+from lifecycle_lab.deployment.guard import (  # noqa: F401
+    GuardCheck,
+    LabelFreeGuard,
+    guard_false_alarm_rate,
+    mirrored_observer,
+    rollback_time,
+)
+from lifecycle_lab.evaluation.costs import Costs
+from lifecycle_lab.governance import GovernanceError, check_variant
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

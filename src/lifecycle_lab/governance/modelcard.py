@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from . import GovernanceError
+from lifecycle_lab.base.fmt import fmt
+from lifecycle_lab.evaluation import fairness
+from lifecycle_lab.evaluation.costs import expected_cost
+from lifecycle_lab.governance import GovernanceError
 
 SECTIONS = ("Model details", "Intended use", "Factors", "Metrics", "Evaluation data", "Training data",
             "Quantitative analyses", "Ethical considerations", "Caveats and recommendations")
@@ -34,19 +37,6 @@ OPTIONAL = {
                    "'variation approaches'), with the level in `uncertainty_note`",
     "uncertainty_note": "str: how the intervals were computed (level, replicates, resampling unit)",
 }
-
-
-def fmt(value) -> str:
-    """How numbers appear in generated documents (tests use the same formatting to compare)."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value != value:
-            return "n/a"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
-    return str(value)
 
 
 def _kv(d: Mapping) -> list[str]:
@@ -88,8 +78,6 @@ def quantitative(y_true, y_pred, groups, costs, *, intersect=None, n_boot: int =
     import numpy as np
     import pandas as pd
 
-    from .. import fairness
-    from .business import expected_cost
 
     y = np.asarray(y_true).astype(int)
     flag = np.asarray(y_pred).astype(int)

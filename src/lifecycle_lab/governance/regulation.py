@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping
 
-from . import GovernanceError, check_variant
+from lifecycle_lab.governance import GovernanceError, check_variant
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -158,7 +158,6 @@ def _status(ok: bool, partial: bool = False) -> str:
 def checklist(variant: str, evidence: Mapping) -> "pd.DataFrame":
     """One row per duty: article, duty, required for this variant?, role (provider / deployer), status, the
     evidence behind it. Evidence marked 'declared' is an organisational fact the notebook cannot compute."""
-    import pandas as pd
 
     check_variant(variant)
     missing = sorted(set(EVIDENCE_KEYS) - set(evidence))

@@ -18,7 +18,7 @@ import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Mapping
 
-from . import GovernanceError, check_variant
+from lifecycle_lab.governance import GovernanceError, check_variant
 
 ELEMENTS = ("conceptual_soundness", "ongoing_monitoring", "outcomes_analysis", "data", "usage", "exposure")
 # Exposure and purpose (usage) weigh double: the successor guidance ties tiering to them.

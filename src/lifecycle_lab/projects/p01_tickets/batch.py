@@ -1,0 +1,487 @@
+"""The scheduled batch job: score a ticket file into a database, safely re-runnable.
+
+Why each rule:
+- a `runs` table records every run (run_id, started, finished, status, rows_in, rows_written, rows_rejected,
+  error, the model version and review threshold used): the monitoring dashboard reads job success and
+  volume from it, not from logs;
+- when the database itself is unreachable or missing, the failed run cannot go into `runs`; it is appended
+  to a JSON-lines ledger instead (`--runs-ledger`), so no run ever leaves no trace;
+- a SQLite file that does not exist is refused unless `create=True` (`--create-db`): a typo in the path
+  must not "succeed" into a new, empty database nobody reads;
+- predictions are upserted on (ticket_id, model_version): a job killed half-way and re-run, or run twice by
+  a scheduler, leaves no duplicates and loses no rows. A ticket id that appears twice in one file is the
+  same ticket sent twice: the last copy wins (training, by contrast, refuses duplicate ids);
+- rows that fail the ticket schema (`csvload.check_row`, the same rule training and the API use) go to
+  `rejects` with the reason, never dropped silently, so rows_in == rows_written + rows_rejected always holds;
+- the file is read in chunks and each chunk is committed in one transaction, so memory stays bounded and
+  a crash loses at most the chunk in flight (which the re-run writes);
+- each run records a heartbeat (after every chunk), its host and process id: a later run marks a 'running'
+  run 'interrupted' when its process is gone (same host) or its heartbeat is older than `stale_after`.
+  Two runs that are both alive never mark each other.
+
+SQLite by default; any SQLAlchemy URL (e.g. postgresql+psycopg://...) otherwise. Heavy imports inside functions.
+Progress and failures are logged with the `logging` module (logger `lifecycle_lab.projects.p01_tickets.batch`); the
+command line sends them to stderr, so a cron line's `>> batch.log 2>&1` keeps them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from lifecycle_lab.base.errors import LifecycleLabError
+from lifecycle_lab.deployment.registry import ArtifactError, load_artifact, serving_threshold
+from lifecycle_lab.projects.p01_tickets.schema import SchemaError, check_columns, check_row, ticket_schema
+
+DEFAULT_CHUNK = 2000
+STALE_AFTER = 3600.0
+"""Seconds without a heartbeat after which a 'running' run counts as interrupted, on any host (on this host
+a run whose process is gone counts at once)."""
+
+_TABLES = None
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # a library logs; the program that uses it decides where lines go
+
+
+class BatchError(LifecycleLabError, RuntimeError):
+    """The batch job could not run or finish; the message says what failed and how to fix it.
+
+    `report` holds the failed run's RunReport when the run got far enough to have one."""
+
+    report: "RunReport | None" = None
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    status: str
+    rows_in: int = 0
+    rows_written: int = 0
+    rows_rejected: int = 0
+    chunks: int = 0
+    model_version: str = ""
+    review_threshold: float | None = None
+    error: str = ""
+    recorded_in: str = "database"  # or the ledger file, when the database could not take the record
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _tables():
+    """The three tables, built on first use (SQLAlchemy is not imported with the module)."""
+    global _TABLES
+    if _TABLES is not None:
+        return _TABLES
+    from sqlalchemy import (
+        Boolean,
+        Column,
+        DateTime,
+        Float,
+        Integer,
+        MetaData,
+        PrimaryKeyConstraint,
+        String,
+        Table,
+        Text,
+    )
+
+    md = MetaData()
+    runs = Table("runs", md,
+                 Column("run_id", String(40), primary_key=True),
+                 Column("started", DateTime(timezone=True), nullable=False),
+                 Column("finished", DateTime(timezone=True)),
+                 Column("heartbeat", DateTime(timezone=True)),  # last sign of life: after every chunk
+                 Column("status", String(20), nullable=False),  # running, succeeded, failed, interrupted
+                 Column("rows_in", Integer, nullable=False, default=0),
+                 Column("rows_written", Integer, nullable=False, default=0),
+                 Column("rows_rejected", Integer, nullable=False, default=0),
+                 Column("error", Text),
+                 Column("model_version", String(64)),
+                 Column("review_threshold", Float),
+                 Column("input_name", String(300)),
+                 Column("input_sha256", String(64)),
+                 Column("host", String(255)),
+                 Column("pid", Integer))
+    predictions = Table("predictions", md,
+                        Column("ticket_id", String(200), nullable=False),
+                        Column("model_version", String(64), nullable=False),
+                        Column("predicted_class", String(40), nullable=False),
+                        Column("confidence", Float, nullable=False),
+                        Column("needs_review", Boolean, nullable=False),
+                        Column("created_at", String(40)),
+                        Column("run_id", String(40), nullable=False),
+                        PrimaryKeyConstraint("ticket_id", "model_version", name="pk_predictions"))
+    rejects = Table("rejects", md,
+                    Column("input_sha256", String(64), nullable=False),
+                    Column("row_number", Integer, nullable=False),  # data row, counted from 1 after the header
+                    Column("model_version", String(64), nullable=False),
+                    Column("ticket_id", String(200)),
+                    Column("reason", Text, nullable=False),
+                    Column("run_id", String(40), nullable=False),
+                    PrimaryKeyConstraint("input_sha256", "row_number", "model_version", name="pk_rejects"))
+    _TABLES = (md, runs, predictions, rejects)
+    return _TABLES
+
+
+def masked(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def connect(db_url: str, *, create: bool = False):
+    """An engine whose database is reachable and has the tables; BatchError with a clear message otherwise.
+
+    create=False refuses a SQLite file that does not exist yet (a mistyped path would otherwise become a
+    new empty database); create=True makes it. A server database (PostgreSQL) must exist already in both
+    cases; the tables are created when missing.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        raise BatchError(f"{db_url!r} is not a database URL; use e.g. sqlite:///predictions.db or "
+                         f"postgresql+psycopg://user:password@host:5432/dbname") from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database).expanduser().resolve()
+        if not path.parent.is_dir():
+            raise BatchError(f"the SQLite database folder {path.parent} does not exist; create it or point --db "
+                             f"at an existing folder")
+        if not path.exists() and not create:
+            raise BatchError(f"the SQLite database {path} does not exist; check the path in --db, or pass "
+                             f"--create-db (create=True) to create a new database there")
+    try:
+        kwargs = {"connect_args": {"connect_timeout": 5}} if url.get_backend_name() == "postgresql" else {}
+        engine = create_engine(url, **kwargs)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except NoSuchModuleError:
+        raise BatchError(f"no SQLAlchemy driver for {masked(db_url)}; install it or use sqlite:///...") from None
+    except (OperationalError, SQLAlchemyError, OSError) as err:
+        reason = str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+        raise BatchError(f"cannot reach the database {masked(db_url)}: {reason}. Check that the server runs, "
+                         f"the URL (host, port, user, password, database) is right, and the database exists.") from None
+    md = _tables()[0]
+    try:
+        md.create_all(engine)
+    except SQLAlchemyError as err:
+        raise BatchError(f"cannot create the tables in {masked(db_url)}: {getattr(err, 'orig', err)}; the user "
+                         f"needs CREATE rights") from None
+    return engine
+
+
+def _upsert(conn, table, rows: list[dict], keys: list[str]) -> None:
+    """Insert rows, replacing any with the same key: what makes a re-run idempotent."""
+    if not rows:
+        return
+    name = conn.dialect.name
+    if name in ("sqlite", "postgresql"):
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=keys,
+                                          set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys})
+        conn.execute(stmt, rows)
+        return
+    from sqlalchemy import and_, or_
+
+    # other databases: delete the keys, then insert, inside the caller's transaction
+    cond = or_(*[and_(*[table.c[k] == r[k] for k in keys]) for r in rows])
+    conn.execute(table.delete().where(cond))
+    conn.execute(table.insert(), rows)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def validate_chunk(chunk: "Any") -> tuple["Any", list[tuple[int, Any, str]]]:
+    """Split a chunk (strings) into valid rows and (row_number, ticket_id, reason) rejects.
+
+    Each row goes through `csvload.check_row` with the unlabelled ticket schema: the one definition of the
+    rules, shared with training and the API, so the three can never disagree. Row numbers (`_row`) count
+    data rows from 1; ids are stored without surrounding spaces.
+    """
+
+    schema = ticket_schema(labelled=False)
+    cols = [c for c in schema.names if c in chunk.columns]
+    reasons = [check_row(schema, dict(zip(cols, values))) for values in zip(*(chunk[c].tolist() for c in cols))]
+    bad = [r is not None for r in reasons]
+    tid = chunk["ticket_id"].astype(str).str.strip()
+    rejects = [(int(n), (t or None), r) for n, t, r, b in zip(chunk["_row"], tid, reasons, bad) if b]
+    keep = [not b for b in bad]
+    good = chunk.loc[keep].assign(ticket_id=tid[keep])
+    return good, rejects
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value) -> datetime | None:
+    """SQLite hands datetimes back without a zone; they were written in UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def mark_stale_runs(engine, current_run_id: str, stale_after: float = STALE_AFTER) -> list[str]:
+    """Mark 'running' runs that can no longer be running as 'interrupted'; return their ids.
+
+    A run is stale when it ran on this host and its process is gone (killed, crashed, machine rebooted), or
+    when its last heartbeat is older than `stale_after` seconds (any host). A live concurrent run is left alone.
+    """
+    from sqlalchemy import select, update
+
+    _, runs, _, _ = _tables()
+    host, now = socket.gethostname(), _now()
+    with engine.begin() as conn:
+        rows = conn.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat, runs.c.started)
+                            .where((runs.c.status == "running") & (runs.c.run_id != current_run_id))).fetchall()
+        stale = []
+        for run_id, run_host, pid, heartbeat, started in rows:
+            seen = _aware(heartbeat) or _aware(started)
+            gone = run_host == host and pid is not None and not _pid_alive(int(pid))
+            silent = seen is None or (now - seen) > timedelta(seconds=stale_after)
+            if gone or silent:
+                why = "its process is gone" if gone else f"no heartbeat since {seen:%Y-%m-%d %H:%M} UTC"
+                stale.append((run_id, why))
+        for run_id, why in stale:
+            conn.execute(update(runs).where((runs.c.run_id == run_id) & (runs.c.status == "running"))
+                         .values(status="interrupted", finished=now,
+                                 error=f"the process stopped before finishing (killed?): {why}; "
+                                       f"found by run {current_run_id}"))
+    for run_id, why in stale:
+        log.warning("run %s marked interrupted: %s", run_id, why)
+    return [run_id for run_id, _ in stale]
+
+
+def _write_ledger(ledger: str | Path, record: dict) -> None:
+    path = Path(ledger)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+
+
+def read_ledger(ledger: str | Path) -> "Any":
+    """The runs recorded in the JSON-lines ledger (runs whose database was unreachable), as a DataFrame."""
+    import pandas as pd
+
+    path = Path(ledger)
+    if not path.is_file():
+        return pd.DataFrame(columns=["run_id", "status", "started", "finished", "error", "db"])
+    return pd.read_json(path, lines=True, dtype={"run_id": str})
+
+
+def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, chunk_size: int = DEFAULT_CHUNK,
+              review_threshold: float | None = None, pause_after_chunk: float = 0.0,
+              expected_version: str | None = None, create_db: bool = False, ledger: str | Path | None = None,
+              stale_after: float = STALE_AFTER) -> RunReport:
+    """Score every row of a ticket CSV into `predictions` (upsert) and `rejects`; record the run in `runs`.
+
+    Raises BatchError on any failure, after recording the failed run: in `runs` when the database can take
+    it, else as one JSON line in `ledger` (when given). `review_threshold=None` uses the artifact's.
+    `pause_after_chunk` sleeps after each committed chunk: used to stop a run half-way in tests and demos.
+    """
+    from sqlalchemy import update
+
+    input_path = Path(input_path)
+    report = RunReport(run_id=uuid.uuid4().hex, status="running")
+    started = _now()
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise BatchError(f"chunk_size={chunk_size!r} must be a whole number >= 1 (rows per transaction)")
+    log.info("run %s: scoring %s into %s", report.run_id, input_path.name, masked(db_url))
+    try:
+        engine = connect(db_url, create=create_db)
+        _, runs, _, _ = _tables()
+        with engine.begin() as conn:
+            conn.execute(runs.insert().values(run_id=report.run_id, started=started, heartbeat=started,
+                                              status="running", rows_in=0, rows_written=0, rows_rejected=0,
+                                              input_name=input_path.name[:300], host=socket.gethostname()[:255],
+                                              pid=os.getpid()))
+    except Exception as err:  # no database: the ledger is the only place left for the record
+        error = str(err) if isinstance(err, BatchError) else f"{type(err).__name__}: {err}"
+        _fail_without_database(report, error, started, input_path, db_url, artifact_dir, ledger)
+    try:
+
+        mark_stale_runs(engine, report.run_id, stale_after)
+        if not input_path.is_file():
+            raise BatchError(f"input file {input_path} does not exist; pass a CSV with columns ticket_id, text "
+                             f"(and optionally created_at)")
+        digest = file_sha256(input_path)
+        model, meta = load_artifact(artifact_dir, expected_version=expected_version)
+        report.model_version = meta.version
+        report.review_threshold = serving_threshold(meta, review_threshold)
+        with engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == report.run_id)
+                         .values(model_version=meta.version, input_sha256=digest,
+                                 review_threshold=report.review_threshold))
+        _score_file(engine, input_path, digest, model, meta.version, report, chunk_size, report.review_threshold,
+                    pause_after_chunk)
+        report.status = "succeeded"
+        with engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == report.run_id)
+                         .values(status="succeeded", finished=_now(), heartbeat=_now(), rows_in=report.rows_in,
+                                 rows_written=report.rows_written, rows_rejected=report.rows_rejected))
+        log.info("run %s succeeded: %d rows in, %d written, %d rejected", report.run_id, report.rows_in,
+                 report.rows_written, report.rows_rejected)
+        return report
+    except Exception as err:
+
+        known = isinstance(err, (BatchError, ArtifactError, SchemaError))
+        report.status = "failed"
+        report.error = str(err) if known else f"{type(err).__name__}: {err}"
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(runs).where(runs.c.run_id == report.run_id)
+                             .values(status="failed", finished=_now(), error=report.error[:4000],
+                                     rows_in=report.rows_in, rows_written=report.rows_written,
+                                     rows_rejected=report.rows_rejected))
+        except Exception as db_err:  # the database went away mid-run: fall back to the ledger
+            report.error += f" (the database then failed too: {type(db_err).__name__})"
+            _record_in_ledger(report, started, input_path, db_url, artifact_dir, ledger)
+        if not known:
+            log.exception("run %s failed: %s", report.run_id, report.error)
+        else:
+            log.error("run %s failed: %s", report.run_id, report.error)
+        failure = BatchError(f"batch run {report.run_id} failed: {report.error}")
+        failure.report = report
+        raise failure from (None if known else err)
+
+
+def _record_in_ledger(report: RunReport, started, input_path: Path, db_url: str, artifact_dir, ledger) -> None:
+    if ledger is None:
+        report.recorded_in = "nowhere (no ledger given)"
+        return
+    record = {**report.as_dict(), "started": started.isoformat(), "finished": _now().isoformat(),
+              "input": str(input_path), "input_name": input_path.name, "db": masked(db_url), "model": str(artifact_dir),
+              "host": socket.gethostname(), "pid": os.getpid()}
+    record.pop("recorded_in")
+    try:
+        _write_ledger(ledger, record)
+        report.recorded_in = str(ledger)
+    except OSError as err:
+        report.recorded_in = "nowhere"
+        report.error += f" (and the run ledger {ledger} could not be written: {err.strerror or err})"
+
+
+def _fail_without_database(report: RunReport, error: str, started, input_path: Path, db_url: str, artifact_dir,
+                           ledger) -> None:
+    report.status = "failed"
+    report.error = error
+    _record_in_ledger(report, started, input_path, db_url, artifact_dir, ledger)
+    where = f"; recorded in {report.recorded_in}" if ledger is not None else ""
+    log.error("run %s failed before it could be recorded in the database: %s%s", report.run_id, error, where)
+    failure = BatchError(f"batch run {report.run_id} failed: {report.error}"
+                         + (f" (failed run recorded in {report.recorded_in})" if ledger is not None else ""))
+    failure.report = report
+    raise failure from None
+
+
+def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
+                review_threshold: float, pause_after_chunk: float) -> None:
+    import numpy as np
+    import pandas as pd
+    from sqlalchemy import update
+
+
+    _, runs, predictions, rejects = _tables()
+    classes = np.asarray(model.classes_)
+    try:
+        reader = pd.read_csv(input_path, dtype=str, keep_default_na=False, chunksize=chunk_size)
+        first_row = 1
+        for chunk in reader:
+            if report.chunks == 0:
+                check_columns(ticket_schema(labelled=False), list(chunk.columns), where=input_path.name)
+            chunk = chunk.assign(_row=np.arange(first_row, first_row + len(chunk)))
+            first_row += len(chunk)
+            good, bad = validate_chunk(chunk)
+            good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
+            rows = []
+            if len(good):
+                proba = model.predict_proba(good["text"].tolist())
+                best = proba.argmax(axis=1)
+                conf = proba[np.arange(len(best)), best]
+                created = good["created_at"] if "created_at" in good else pd.Series([None] * len(good))
+                rows = [{"ticket_id": t, "model_version": version, "predicted_class": str(c), "confidence": float(p),
+                         "needs_review": bool(p < review_threshold), "created_at": (ca or None),
+                         "run_id": report.run_id}
+                        for t, c, p, ca in zip(good["ticket_id"], classes[best], conf, created)]
+            reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
+                            "ticket_id": (None if t is None else str(t)[:200]), "reason": r, "run_id": report.run_id}
+                           for n, t, r in bad]
+            report.rows_in += len(chunk)
+            report.rows_written += len(chunk) - len(bad)  # duplicates within the file count as written (upserted)
+            report.rows_rejected += len(bad)
+            report.chunks += 1
+            with engine.begin() as conn:  # one transaction per chunk: all of it or none of it
+                _upsert(conn, predictions, rows, ["ticket_id", "model_version"])
+                _upsert(conn, rejects, reject_rows, ["input_sha256", "row_number", "model_version"])
+                conn.execute(update(runs).where(runs.c.run_id == report.run_id)
+                             .values(rows_in=report.rows_in, rows_written=report.rows_written,
+                                     rows_rejected=report.rows_rejected, heartbeat=_now()))
+            log.info("run %s: chunk %d committed (%d rows in so far, %d written, %d rejected)", report.run_id,
+                     report.chunks, report.rows_in, report.rows_written, report.rows_rejected)
+            if pause_after_chunk:
+                time.sleep(pause_after_chunk)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise SchemaError(f"{input_path.name} could not be read as a UTF-8 CSV ({err}); save it as CSV with a "
+                          f"header row ticket_id,created_at,text") from None
+
+
+def read_table(db_url: str, name: str) -> "Any":
+    """A table of the batch database as a DataFrame (runs, predictions or rejects), for the dashboard."""
+    import pandas as pd
+
+    if name not in ("runs", "predictions", "rejects"):
+        raise BatchError(f"table {name!r}: choose runs, predictions or rejects")
+    engine = connect(db_url)
+    table = {t.name: t for t in _tables()[1:]}[name]
+    query = table.select().order_by(table.c.started) if name == "runs" else table.select()
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def cron_line(input_path: str, db_url: str, artifact_dir: str, hour: int = 2) -> str:
+    """The crontab line that runs the job every night (what `crontab -e` would hold on a server).
+
+    No --review-threshold: the job uses the one recorded in the artifact, chosen with the model.
+    """
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise BatchError(f"hour={hour!r} must be a whole hour 0-23")
+    return (f"0 {hour} * * * cd /srv/lifecycle-lab && .venv/bin/lifecycle-lab batch {input_path} "
+            f"--db '{db_url}' --model {artifact_dir} >> /var/log/lifecycle-lab/batch.log 2>&1")

@@ -1,0 +1,294 @@
+"""Exercises of the beginner notebook (01_beginner_ticket_classifier), numbered in order of appearance.
+
+Each factory takes the notebook's own data and computes the expected answer with an independent oracle
+(scikit-learn, numpy brute force, pandas), so every seed gets its own checks:
+ex1 the schema check, ex2 the keyword baseline, ex3 macro-F1 from the confusion matrix, ex4 the review
+threshold, ex5 p99 latency from the log, ex6 one ML Test Score section and the next three tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lifecycle_lab.deployment import mltestscore
+from lifecycle_lab.exercises.core import Case, DecisionExercise, Field, FunctionExercise, ValueExercise
+from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
+from lifecycle_lab.projects.p01_tickets.world import keyword_rule
+
+
+def macro_f1(y_true, y_pred, labels) -> ValueExercise:
+    """Exercise 3: macro-F1 from the confusion matrix (oracle: sklearn.metrics.f1_score, average='macro')."""
+    from sklearn.metrics import f1_score
+
+    expected = float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
+    return ValueExercise(
+        "ex3 macro-F1 from the confusion matrix", expected, rtol=1e-6,
+        advice="macro-F1 is the plain mean of the per-class F1 = 2 tp / (2 tp + fp + fn); accuracy or a "
+               "support-weighted mean gives another number (rows of cm are the truth, columns the prediction)",
+        hints=["For each class k: tp = cm[k, k]; fp = column k minus tp; fn = row k minus tp (rows are the truth).",
+               "F1_k = 2 tp / (2 tp + fp + fn); macro-F1 is the plain mean over the classes, "
+               "so a small class counts as much as a big one.",
+               "With numpy: tp = np.diag(cm); fp = cm.sum(axis=0) - tp; fn = cm.sum(axis=1) - tp."],
+        solution="tp = np.diag(cm); fp = cm.sum(axis=0) - tp; fn = cm.sum(axis=1) - tp\n"
+                 "answer = float(np.mean(2 * tp / (2 * tp + fp + fn)))")
+
+
+# Hand-labelled cases a support lead would agree with; the expected class is in the sentence itself.
+KEYWORD_CASES = [
+    Case(("I need a refund for last month",), "Billing", "'refund' is a billing word"),
+    Case(("My INVOICE is wrong",), "Billing", "match case-insensitively"),
+    Case(("The app shows error 500 when I log in",), "Technical Issue", "'error' is a technical word"),
+    Case(("Sync is broken since the update",), "Technical Issue", "'broken' is a technical word"),
+    Case(("What are your opening hours?",), "General Inquiry", "no keyword: the default class"),
+    Case(("",), "General Inquiry", "an empty text falls through to the default"),
+    Case(("I got charged twice and the app crashed",), "Billing", "billing words are checked first"),
+]
+
+
+def keyword_baseline(keywords: dict) -> FunctionExercise:
+    """Exercise 2: write the keyword-rule classifier (the non-ML alternative) as a function of the text."""
+
+    billing = ", ".join(repr(w) for w in keywords["Billing"])
+    technical = ", ".join(repr(w) for w in keywords["Technical Issue"])
+    return FunctionExercise(
+        "ex2 keyword baseline", KEYWORD_CASES, reference=keyword_rule,
+        hints=["Lower-case the text first, then test `word in text` for each keyword.",
+               f"Billing words first ({billing}); then technical words ({technical}); "
+               f"otherwise return 'General Inquiry'.",
+               "Return exactly one of the three class names as a string."],
+        solution="def rule(text):\n    t = str(text).lower()\n"
+                 "    if any(w in t for w in KEYWORDS['Billing']):\n        return 'Billing'\n"
+                 "    if any(w in t for w in KEYWORDS['Technical Issue']):\n        return 'Technical Issue'\n"
+                 "    return 'General Inquiry'")
+
+
+def _auto_precision(y_true, y_pred, conf, t):
+    import numpy as np
+
+    keep = np.asarray(conf) >= t
+    if not keep.any():
+        return float("nan"), 0.0
+    return float(np.mean(np.asarray(y_true)[keep] == np.asarray(y_pred)[keep])), float(keep.mean())
+
+
+class _ThresholdExercise(DecisionExercise):
+    """A decision whose second field (the share) is checked against the first (the threshold)."""
+
+    current: dict = {}
+
+    def evaluate(self, answer):
+        self.current = dict(answer) if isinstance(answer, dict) else {}
+        return super().evaluate(answer)
+
+
+def review_threshold(y_true, y_pred, confidence, target_precision: float) -> DecisionExercise:
+    """Exercise 4: the review threshold that meets a stated precision while automating the most tickets.
+
+    Oracle: brute force over every observed confidence with numpy (the package's evaluate.review_threshold
+    uses a sorted cumulative sum); the reference is computed here, never in the learner's cell.
+    """
+    import numpy as np
+
+    conf = np.asarray(confidence, dtype=float)
+    best_cov, best_t = 0.0, None
+    for t in np.unique(conf):  # ascending: coverage only falls as t rises, so the first that fits is the best
+        p, cov = _auto_precision(y_true, y_pred, conf, t)
+        if p >= target_precision - 1e-12:
+            best_cov, best_t = cov, float(t)
+            break
+    if best_t is None:  # no threshold reaches the target: everything goes to a human
+        reference = {"threshold": float(np.nextafter(1.0, 2.0)), "automated_share": 0.0}
+    else:
+        reference = {"threshold": best_t, "automated_share": best_cov}
+
+    def check_threshold(value):
+        p, cov = _auto_precision(y_true, y_pred, conf, float(value))
+        if not cov:
+            return None if best_t is None else "no ticket would be automated at that threshold; lower it"
+        if p < target_precision - 1e-12:
+            return (f"at {float(value):.3f} the automated tickets have precision {p:.3f}, below the target "
+                    f"{target_precision}; raise the threshold")
+        if cov < best_cov - 0.005:
+            return (f"it meets the target but automates only {cov:.1%}; a lower threshold automates "
+                    f"{best_cov:.1%} at the same precision target")
+        return None
+
+    def check_share(value):
+        threshold = float(ex.current.get("threshold"))
+        share = _auto_precision(y_true, y_pred, conf, threshold)[1]
+        if math.isclose(float(value), share, abs_tol=0.002):
+            return None
+        return f"at your threshold {threshold:.3f} the share with confidence >= it is not {float(value):.3f}; recompute"
+
+    ex = _ThresholdExercise(
+        "ex4 review threshold", {
+            "threshold": Field("the confidence below which a ticket goes to a human (a number in [0, 1])",
+                               validate=check_threshold),
+            "automated_share": Field("the share of validation tickets routed automatically at your threshold",
+                                     validate=check_share),
+        },
+        reference=reference,
+        hints=["Sort the validation tickets by confidence, highest first; precision of the top k is the share "
+               "correct among them.",
+               "Try every observed confidence as a threshold; keep those whose automated precision meets the target.",
+               "Among those, the lowest threshold automates the most tickets: that is the answer."],
+        solution="for t in np.unique(conf):  # ascending: the first that meets the target is the lowest\n"
+                 "    keep = conf >= t\n"
+                 "    if (y_val[keep] == pred[keep]).mean() >= target:\n        break\n"
+                 "answer = {'threshold': float(t), 'automated_share': float((conf >= t).mean())}")
+    return ex
+
+
+# -- exercise 1: the schema check -----------------------------------------------------------------------
+
+def _schema_cases():
+    too_long = "x" * 2001
+    return [
+        Case(({"ticket_id": "T1", "text": "My invoice is wrong", "label": "Billing"},), None, "a valid row"),
+        Case(({"ticket_id": "T2", "text": "", "label": "Billing"},), "reason", "empty text"),
+        Case(({"ticket_id": "T3", "text": "   ", "label": "Billing"},), "reason", "blank text is empty too"),
+        Case(({"ticket_id": "T4", "text": too_long, "label": "Billing"},), "reason", "longer than 2,000 characters"),
+        Case(({"ticket_id": "T5", "text": 42, "label": "Billing"},), "reason", "text must be a string"),
+        Case(({"ticket_id": "T6", "text": "hello", "label": "Sales"},), "reason", "label outside the three classes"),
+        Case(({"text": "hello", "label": "Billing"},), "reason", "ticket_id missing"),
+        Case(({"ticket_id": "T8", "text": "x" * 2000, "label": "General Inquiry"},), None,
+             "exactly 2,000 characters is allowed"),
+    ]
+
+
+def schema_check() -> FunctionExercise:
+    """Exercise 1: a function that returns why a ticket row is invalid (a string), or None when it is fine.
+
+    The expected verdicts come from the rules stated in the notebook; the package's `csvload.check_row`
+    must agree with them (tested), and it is what training, the batch job and the API use.
+    """
+
+    schema = ticket_schema(labelled=True)
+
+    def compare(got, want):
+        if want is None:
+            return got is None
+        return isinstance(got, str) and got.strip() != ""
+
+    return FunctionExercise(
+        "ex1 schema check", _schema_cases(), compare=compare, reference=lambda row: check_row(schema, row),
+        hints=["Check, in order: ticket_id present and non-empty; text is a str; text.strip() is non-empty; "
+               "len(text) <= 2000; label in CLASSES.",
+               "Return a short reason string at the first failing rule, e.g. 'text is empty'; return None at the end."],
+        solution="def check(row):\n    if not str(row.get('ticket_id') or '').strip():\n        return 'ticket_id is missing'\n"
+                 "    text = row.get('text')\n    if not isinstance(text, str):\n        return 'text must be a string'\n"
+                 "    if not text.strip():\n        return 'text is empty'\n"
+                 "    if len(text) > MAX_TEXT_CHARS:\n        return 'text is too long'\n"
+                 "    if row.get('label') not in CLASSES:\n        return 'label not allowed'\n    return None")
+
+
+class MeasuredValueExercise(ValueExercise):
+    """A value computed from measurements (latencies): shown as `~12.3`, the workbook's mark of a number that
+    varies run to run, so the check line itself is reproducible (nbval masks `~` numbers only)."""
+
+    def _one(self, label, got, want, problems, checked):
+        super()._one(label, got, want, problems, checked)
+        checked[-1] = checked[-1].replace(f"{label} = {want:.4g}", f"{label} = ~{want:.4g} ms", 1)
+
+
+def p99(latencies_ms) -> ValueExercise:
+    """Exercise 5: p99 latency from the logged latencies (oracle: pandas' quantile, linear interpolation)."""
+    import pandas as pd
+
+    expected = float(pd.Series(latencies_ms, dtype=float).quantile(0.99))
+    return MeasuredValueExercise(
+        "ex5 p99 latency", expected, rtol=0.0, atol=1e-6,
+        advice="use linear interpolation between the two nearest ranks (numpy.percentile's default) on the "
+               "measured requests only; the mean or a nearest-rank p99 differ",
+        hints=["p99 is the latency that 99% of requests stay under: the tail users notice, not the mean.",
+               "numpy.percentile(latencies, 99) uses linear interpolation between the two nearest ranks."],
+        solution="answer = float(np.percentile(measured['request_ms'], 99))")
+
+
+WHY_WORDS = ("minimum", "weakest", "lowest")
+
+
+def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
+    """Exercise 6: score one ML Test Score section from written evidence, then name the next three tests.
+
+    `evidence` maps test ids to (score, why) (mltestscore.BEGINNER_SYSTEM); the notebook shows the learner
+    the `why` of the scored section without its points. Checks: each score follows the rubric (1 automated,
+    0.5 by hand and written down, 0 not done); the next three tests are distinct, score below 1, include the
+    weakest section, and raise the final score as much as any three could (`mltestscore.next_tests` tries
+    every triple); the reason names the minimum rule.
+    """
+
+    ids = mltestscore.section_tests(section)
+    want = {t: evidence[t][0] for t in ids}
+    sheet = {t: float(v) for t, (v, _) in evidence.items()}
+    now = mltestscore.score(sheet)
+    picks = mltestscore.next_tests(sheet)  # tries every triple: its final score is the best three can reach
+    best = mltestscore.final_after(sheet, picks)
+
+    def check_scores(value):
+        if not isinstance(value, dict):
+            return f"give a dict {{test_id: score}} for {ids}"
+        missing = [t for t in ids if t not in value]
+        if missing:
+            return f"score every test of the section; missing {missing}"
+        wrong = [t for t in ids if isinstance(value[t], bool) or value[t] not in (0, 0.5, 1)]
+        if wrong:
+            return f"{wrong}: each test scores 0, 0.5 (by hand, written down) or 1 (automated)"
+        off = [t for t in ids if abs(float(value[t]) - want[t]) > 1e-9]
+        if off:
+            return (f"{len(off)} score(s) do not follow the evidence: {off}. Reread each: does a test or CI run "
+                    f"it on every change (1), does a person do it and write it down (0.5), or is it not done (0)?")
+        return None
+
+    def check_sum(value):
+        return None if math.isclose(float(value), sum(want.values()), abs_tol=1e-9) else \
+            "add up the seven scores of the section"
+
+    def check_next(value):
+        if not isinstance(value, (list, tuple)) or len(value) != 3:
+            return "name exactly three test ids, e.g. ['infrastructure_6', ...]"
+        unknown = [t for t in value if t not in mltestscore.TESTS]
+        if unknown:
+            return f"unknown test ids {unknown}"
+        if len(set(value)) != 3:
+            return "name three different tests"
+        done = [t for t in value if sheet[t] >= 1]
+        if done:
+            return f"{done} are already automated (score 1); pick tests that score 0 or 0.5"
+        if not any(t.startswith(now.weakest + "_") for t in value):
+            return (f"none is in the weakest section ({now.weakest}, {now.sections[now.weakest]:g}); the final "
+                    f"score is its sum, so nothing else can raise it")
+        after = mltestscore.final_after(sheet, value)
+        if after < best - 1e-9:
+            return (f"automating those raises the final score from {now.final:g} to {after:g}; three other tests "
+                    f"raise it to {best:g}. Once the weakest section is lifted, the next-weakest caps the "
+                    f"minimum, and a test at 0 gains a full point where one at 0.5 gains half")
+        return None
+
+    reference = {"scores": dict(want), "section_sum": sum(want.values()), "next_tests": picks,
+                 "why": "the final score is the minimum over sections, so the weakest section limits the system; "
+                        "once it is lifted the next-weakest ones cap it"}
+    return DecisionExercise(
+        f"ex6 ML Test Score: {section}", reference=reference, fields={
+            "scores": Field(f"a dict {{test_id: 0 / 0.5 / 1}} for {ids}", validate=check_scores),
+            "section_sum": Field("the sum of the seven scores", validate=check_sum),
+            "next_tests": Field("three different test ids scoring below 1 that raise the final score the most",
+                                validate=check_next),
+            "why": Field("one or two sentences on why those three first, naming the rule that sets the final "
+                         "score", min_words=8, mention=WHY_WORDS),
+        },
+        hints=["Score 1 only what runs automatically (a test in tests/, an assertion run by CI); 0.5 is done by a "
+               "person and written down; 0 is not done.",
+               "The final score is the MINIMUM of the four section sums: add the given points of the other "
+               "sections to yours and find the weakest section.",
+               "Raising only the weakest section stops helping once it passes the next-weakest: with three tests, "
+               "lift the lowest sections together, and prefer tests at 0 (a full point each)."],
+        solution="scores = {'infrastructure_1': 1, 'infrastructure_2': 1, 'infrastructure_3': 1,  # automated\n"
+                 "          'infrastructure_4': 0.5, 'infrastructure_5': 0.5, 'infrastructure_7': 0.5,  # by hand\n"
+                 "          'infrastructure_6': 0}  # not done\n"
+                 "sheet = {**given, **scores}\n"
+                 "sums = mltestscore.score(sheet).sections\n"
+                 "lowest = sorted(sums, key=sums.get)[:3]  # model 2, data 2.5, monitoring 2.5\n"
+                 "next_tests = [next(t for t in mltestscore.section_tests(s) if sheet[t] == 0) for s in lowest]\n"
+                 "answer = {'scores': scores, 'section_sum': sum(scores.values()), 'next_tests': next_tests,\n"
+                 "          'why': 'the final score is the minimum of the sections: lift the weakest three together'}")

@@ -1,1 +1,0 @@
-"""Seeded synthetic worlds the practice projects run on; each module is one scenario."""
