@@ -44,12 +44,3 @@ def run_notebook(notebook_out):
         return result
 
     return run
-
-
-def outputs_text(result) -> str:
-    """All text a notebook printed, to assert messages such as 'not attempted yet'."""
-    import nbformat
-
-    from lifecycle_lab.course.summary import output_text
-
-    return output_text(nbformat.read(result.output, as_version=4))

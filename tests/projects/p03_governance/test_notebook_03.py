@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from conftest import outputs_text
+from helpers import outputs_text
 
 pytestmark = pytest.mark.notebook
 

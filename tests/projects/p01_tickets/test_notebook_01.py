@@ -11,7 +11,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import f1_score
 
-from conftest import outputs_text
+from helpers import outputs_text
 
 pytestmark = pytest.mark.notebook
 

@@ -16,7 +16,7 @@ import yaml
 
 from lifecycle_lab.base import paths
 
-HADOLINT = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "hadolint"
+HADOLINT = paths.ROOT / ".venv" / "bin" / "hadolint"
 SERVICE_LOCK = paths.ROOT / "docker" / "requirements-service.lock"
 ENV = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
 

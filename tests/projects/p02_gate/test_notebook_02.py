@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from conftest import outputs_text
+from helpers import outputs_text
 from lifecycle_lab import gates
 
 pytestmark = pytest.mark.notebook

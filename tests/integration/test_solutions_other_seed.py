@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import outputs_text
+from helpers import outputs_text
 from lifecycle_lab.base import paths
 
 pytestmark = pytest.mark.notebook

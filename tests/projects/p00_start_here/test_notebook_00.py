@@ -3,7 +3,7 @@
 import pytest
 from sklearn.metrics import precision_score, roc_auc_score
 
-from conftest import outputs_text
+from helpers import outputs_text
 from lifecycle_lab.projects.p00_start_here.world import urgent_ticket_scores
 
 pytestmark = pytest.mark.notebook

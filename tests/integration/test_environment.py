@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from conftest import outputs_text
+from helpers import outputs_text
 from lifecycle_lab.base import env
 from lifecycle_lab.course import envfile
 from lifecycle_lab.base import paths
