@@ -43,7 +43,6 @@ def parse_params(pairs: list[str]) -> dict:
     """`key=value` strings to a dict, values read as YAML scalars (papermill's -y convention)."""
     import yaml
 
-
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -57,7 +56,6 @@ def parse_params(pairs: list[str]) -> dict:
 
 
 def select(folder: Path, names: list[str], everything: bool) -> list[Path]:
-
     available = sorted(folder.glob("*.ipynb"))
     if everything or not names:
         if not everything:
@@ -75,7 +73,6 @@ def select(folder: Path, names: list[str], everything: bool) -> list[Path]:
 
 
 def cmd_run(args) -> int:
-
     params = parse_params(args.param)
     if args.seed is not None:
         params["seed"] = args.seed
@@ -102,7 +99,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_learner(args) -> int:
-
     try:
         stale = build(paths.SOLUTIONS, paths.NOTEBOOKS, check=args.check)
     except MarkerError as err:
@@ -146,7 +142,6 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_grade(args) -> int:
-
     files: list[Path] = []
     for name in args.paths:
         path = Path(name)

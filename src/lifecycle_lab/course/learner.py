@@ -50,11 +50,16 @@ def strip_solution(source: str, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def learner_notebook(solution):
-    """A learner copy (nbformat node) of a solution notebook node: answers stripped, outputs cleared."""
+def learner_notebook(solution, notebook: str | None = None):
+    """A learner copy (nbformat node) of a solution notebook node: answers stripped, outputs cleared.
+
+    `notebook` (the solution's stem) is stamped into the copy's metadata, so the grader knows which
+    notebook a renamed submission (`team7.ipynb`) is a copy of."""
     import copy
 
     nb = copy.deepcopy(solution)
+    if notebook:
+        nb.metadata["lifecycle_lab"] = {"notebook": notebook}
     for index, cell in enumerate(nb.cells):
         cell.pop("id", None)
         if cell.cell_type == "code":
@@ -75,7 +80,7 @@ def render(solution_path: Path) -> str:
     """The learner copy of one solution notebook as the exact text written to notebooks/."""
     import nbformat
 
-    nb = learner_notebook(nbformat.read(solution_path, as_version=4))
+    nb = learner_notebook(nbformat.read(solution_path, as_version=4), solution_path.stem)
     return nbformat.writes(nb) + "\n"
 
 

@@ -32,12 +32,11 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lifecycle_lab.base import paths
 from lifecycle_lab.base.errors import LifecycleLabError
-from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Feedback, ValueExercise, is_blank
-from lifecycle_lab.exercises.core import as_number as _number
+from lifecycle_lab.exercises.core import NOT_ATTEMPTED, ChoiceExercise, Exercise, Feedback, ValueExercise
 
 KINDS = ("choice", "numeric")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -45,49 +44,6 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 class QuizError(LifecycleLabError, ValueError):
     """A quiz file or an answer is malformed; the message names the place and says how to fix it."""
-
-
-# -- exercises ----------------------------------------------------------------------------------------
-
-class ChoiceExercise(Exercise):
-    """A multiple-choice question: one right option; a wrong option can say why it is wrong."""
-
-    def __init__(self, name: str, options: Mapping[str, str], answer: str, *,
-                 why_wrong: Mapping[str, str] | None = None, **kw):
-        kw.setdefault("reference", answer)
-        super().__init__(name, **kw)
-        self.options = dict(options)
-        self.answer = answer
-        self.why_wrong = dict(why_wrong or {})
-
-    def evaluate(self, answer: Any) -> Feedback:
-        if is_blank(answer):
-            return Feedback(self.name, NOT_ATTEMPTED)
-        key = str(answer).strip().lower()
-        checked = [f"answer is one of {', '.join(self.options)}"]
-        if key not in self.options:
-            return Feedback(self.name, INCORRECT,
-                            [f"{answer!r} is not an option; answer with one of {', '.join(self.options)}."],
-                            checked)
-        checked.append("the right option")
-        if key == self.answer:
-            return Feedback(self.name, CORRECT, [], checked)
-        reason = self.why_wrong.get(key, "it does not fit; read the explanation below")
-        return Feedback(self.name, INCORRECT, [f"({key}) {self.options[key]}: {reason}"], checked)
-
-
-class NumericExercise(ValueExercise):
-    """A numeric answer within an absolute tolerance; says how far off a wrong answer is."""
-
-    def _one(self, label, got, want, problems, checked):
-        checked.append(f"{label} within {self.atol:.2g} of the answer")
-        number = _number(got)
-        if number is None:
-            problems.append(f"expected a number, got {got!r}.")
-        elif abs(number - want) > self.atol:
-            direction = "too high" if number > want else "too low"
-            problems.append(f"{number:g} is {direction} (off by {abs(number - want):.3g}); "
-                            f"recompute it step by step.")
 
 
 @dataclass
@@ -191,7 +147,6 @@ class Quiz:
 # -- loading and validating -----------------------------------------------------------------------------
 
 def quiz_dir() -> Path:
-
     return paths.COURSE / "quizzes"
 
 
@@ -294,7 +249,7 @@ def _question(raw: Any, where: str, quiz: str) -> Question:
         bad = sorted(set(why_wrong) - set(options)) + (["the right answer"] if answer in why_wrong else [])
         if bad:
             raise QuizError(f"{where}: why_wrong names {bad}; it may only explain wrong options")
-        ex = ChoiceExercise(name, options, answer, why_wrong=why_wrong, hints=hints, solution=explanation)
+        ex = ChoiceExercise(options, answer, why_wrong=why_wrong, hints=hints, solution=explanation, name=name)
         return Question(qid, kind, raw["prompt"], answer, explanation, options=options, exercise=ex)
     if "options" in raw or "why_wrong" in raw:
         raise QuizError(f"{where}: a numeric question has no options; remove 'options'/'why_wrong' or use "
@@ -305,7 +260,8 @@ def _question(raw: Any, where: str, quiz: str) -> Question:
     if tol is None or isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
         raise QuizError(f"{where}: a numeric question needs 'tolerance', an absolute allowance >= 0 "
                         f"(e.g. 0.005)")
-    ex = NumericExercise(name, float(answer), rtol=0.0, atol=float(tol) + 1e-12, hints=hints, solution=explanation)
+    ex = ValueExercise(float(answer), rtol=0.0, atol=float(tol) + 1e-12, reveal=False, hints=hints,
+                       solution=explanation, name=name)
     return Question(qid, kind, raw["prompt"], float(answer), explanation, tolerance=float(tol), exercise=ex)
 
 

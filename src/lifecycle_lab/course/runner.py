@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from lifecycle_lab.base.errors import LifecycleLabError
+from lifecycle_lab.base.params import ParameterError
 from lifecycle_lab.course.summary import read_summary
+from lifecycle_lab.projects import project_for
 
 
 class NotebookFailed(LifecycleLabError, RuntimeError):
@@ -17,7 +19,8 @@ class NotebookFailed(LifecycleLabError, RuntimeError):
 
 
 class UnknownParameter(LifecycleLabError, ValueError):
-    """A parameter was passed that the notebook does not declare."""
+    """A parameter the notebook does not declare, or a value its declaration refuses (checked before a kernel
+    starts)."""
 
 
 @dataclass
@@ -99,9 +102,26 @@ def _unreadable(err: Exception, path: Path) -> str:
             f"again from JupyterLab, or copy it once more if it was cut short")
 
 
+def check_parameters(path: Path, parameters: Mapping[str, Any]) -> None:
+    """Refuse unknown names and values the notebook's declaration refuses, before any kernel starts.
+
+    A notebook of a practice project is checked against its declaration (`projects.pNN.PARAMETERS`:
+    types, bounds, files, feasibility); any other notebook against the names of its parameters cell."""
+    try:
+        project = project_for(path.stem)
+    except KeyError:
+        return
+    try:
+        project.PARAMETERS.check_overrides({k: v for k, v in parameters.items()})
+    except ParameterError as err:
+        raise UnknownParameter(f"{path.name}: {err}") from None
+
+
 def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, progress: bool = True,
-                 timeout: int = 900) -> RunResult:
-    """Execute one notebook into out_dir with papermill; never raises for a notebook error, reports it."""
+                 timeout: int = 900, cwd: Path | None = None) -> RunResult:
+    """Execute one notebook into out_dir with papermill; never raises for a notebook error, reports it.
+
+    Parameters are checked first (`check_parameters`): a refused value raises `UnknownParameter` at once."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -111,6 +131,8 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, p
     except Exception as err:  # noqa: BLE001 - not JSON, not a notebook: one bad file must not stop the others
         return RunResult(path.stem, "failed", 0.0, out_dir / path.name, None, _unreadable(err, path), parameters)
     unknown = sorted(set(parameters) - set(declared))
+    if not unknown:
+        check_parameters(path, parameters)
     if unknown:
         raise UnknownParameter(f"{path.name} has no parameter {', '.join(unknown)}; "
                                f"it declares: {', '.join(sorted(declared)) or '(none)'}")
@@ -123,7 +145,7 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, p
     error = ""
     try:
         papermill.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
-                                   progress_bar=progress, cwd=str(path.parent), execution_timeout=timeout)
+                                   progress_bar=progress, cwd=str(cwd or path.parent), execution_timeout=timeout)
     except PapermillExecutionError as err:
         error = _cell_error(err, path, output)
     except Exception as err:  # noqa: BLE001 - one broken notebook must not hide the others' results

@@ -27,7 +27,6 @@ def register(sub) -> None:
 def cmd_site(args) -> int:
     import time
 
-
     start = time.perf_counter()
     try:
         result = build_site(args.out, quiet=not args.verbose)
@@ -54,7 +53,6 @@ def cmd_site(args) -> int:
 
 
 def cmd_quiz(args) -> int:
-
     if args.list or not args.name:
         names = quizmod.available()
         if not args.list:

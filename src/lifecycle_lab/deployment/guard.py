@@ -60,7 +60,6 @@ class LabelFreeGuard:
     def __post_init__(self):
         import numpy as np
 
-
         if not 0 < self.reference_agreement <= 1:
             raise RolloutError(f"reference_agreement={self.reference_agreement!r} must be a share in (0, 1]")
         if not self.reference_flag_ratio > 0:

@@ -78,7 +78,6 @@ def quantitative(y_true, y_pred, groups, costs, *, intersect=None, n_boot: int =
     import numpy as np
     import pandas as pd
 
-
     y = np.asarray(y_true).astype(int)
     flag = np.asarray(y_pred).astype(int)
     g = pd.Series(np.asarray(groups), name=getattr(groups, "name", None) or "group")

@@ -6,9 +6,13 @@ different seed gives different numbers and the checks still hold.
 
 from __future__ import annotations
 
-from lifecycle_lab.exercises.core import Case, DecisionExercise, Field, FunctionExercise, ValueExercise
+from lifecycle_lab.exercises.core import Case, DecisionExercise, ExerciseSet, Field, FunctionExercise, ValueExercise
+
+EXERCISES = ExerciseSet("00_start_here")
+"""The exercises of notebook 00_start_here, in order (tests and the grader count from this)."""
 
 
+@EXERCISES.exercise("ex1", "precision, recall, F1")
 def confusion_metrics(y_true, y_pred) -> ValueExercise:
     """Exercise 1: precision, recall and F1 of the positive class from a confusion matrix."""
     from sklearn.metrics import f1_score, precision_score, recall_score
@@ -19,7 +23,7 @@ def confusion_metrics(y_true, y_pred) -> ValueExercise:
         "f1": float(f1_score(y_true, y_pred, zero_division=0)),
     }
     return ValueExercise(
-        "ex1 precision, recall, F1", expected, rtol=1e-3,
+        expected, rtol=1e-3,
         hints=["Read tp, fp, fn off the confusion matrix: rows are the truth, columns the prediction, "
                "and sklearn puts the positive class (1) second.",
                "precision = tp / (tp + fp); recall = tp / (tp + fn).",
@@ -38,6 +42,7 @@ def _f1_oracle(tp: int, fp: int, fn: int) -> float:
     return float(f1_score(y_true, y_pred, zero_division=0))
 
 
+@EXERCISES.exercise("ex2", "f1 from counts")
 def f1_from_counts() -> FunctionExercise:
     """Exercise 2: write f1(tp, fp, fn), including the cases where a denominator is zero."""
     import math
@@ -48,7 +53,7 @@ def f1_from_counts() -> FunctionExercise:
             "no true positives at all: F1 is 0", "one perfect prediction"]
     cases = [Case((tp, fp, fn), _f1_oracle(tp, fp, fn), why) for (tp, fp, fn), why in zip(counts, whys)]
     return FunctionExercise(
-        "ex2 f1 from counts", cases,
+        cases,
         compare=lambda got, want: got is not None and math.isclose(float(got), want, abs_tol=1e-9),
         reference=lambda tp, fp, fn: _f1_oracle(tp, fp, fn),
         hints=["F1 = 2 tp / (2 tp + fp + fn) is the same as the harmonic mean and never divides by zero "
@@ -58,12 +63,13 @@ def f1_from_counts() -> FunctionExercise:
                  "    return 0.0 if denominator == 0 else 2 * tp / denominator")
 
 
+@EXERCISES.exercise("ex3", "ROC-AUC by counting pairs")
 def roc_auc(y_true, y_score) -> ValueExercise:
     """Exercise 3: ROC-AUC as the probability that a random positive outranks a random negative."""
     from sklearn.metrics import roc_auc_score
 
     return ValueExercise(
-        "ex3 ROC-AUC by counting pairs", float(roc_auc_score(y_true, y_score)), rtol=1e-6,
+        float(roc_auc_score(y_true, y_score)), rtol=1e-6,
         hints=["Take every (positive, negative) pair of tickets and ask: did the positive get the higher score?",
                "With numpy: pos[:, None] > neg[None, :] gives a matrix of wins; ties count one half.",
                "AUC = (wins + 0.5 * ties) / (number of positives * number of negatives)."],
@@ -80,11 +86,13 @@ def best_threshold(y_true, y_score, min_precision: float):
     precision, recall, thresholds = precision_recall_curve(y_true, y_score)
     ok = np.flatnonzero(precision[:-1] >= min_precision)
     if ok.size == 0:
-        raise ValueError(f"no threshold reaches precision {min_precision}; lower the target")
+        raise ValueError(f"no threshold reaches precision {min_precision}: the best is {precision[:-1].max():.3f}; "
+                         f"lower the target")
     best = ok[np.argmax(recall[:-1][ok])]
     return float(thresholds[best]), float(precision[best]), float(recall[best])
 
 
+@EXERCISES.exercise("ex4", "choose the alert threshold")
 def threshold_memo(y_true, y_score, min_precision: float) -> DecisionExercise:
     """Exercise 4: choose the alert threshold that meets a precision target, and say what it costs."""
     import numpy as np
@@ -93,7 +101,7 @@ def threshold_memo(y_true, y_score, min_precision: float) -> DecisionExercise:
     y_score = np.asarray(y_score)
     threshold, _, best_recall = best_threshold(y_true, y_score, min_precision)
 
-    def meets_target(value) -> str | None:
+    def meets_target(value, answer) -> str | None:
         flagged = y_score >= float(value)
         if not flagged.any():
             return "no ticket would be flagged at this threshold; lower it."
@@ -107,9 +115,7 @@ def threshold_memo(y_true, y_score, min_precision: float) -> DecisionExercise:
                     f"and catches more urgent tickets (best recall {best_recall:.3f}).")
         return None
 
-    return DecisionExercise(
-        "ex4 choose the alert threshold",
-        {"threshold": Field("the score above which a ticket is flagged urgent", validate=meets_target),
+    return DecisionExercise({"threshold": Field("the score above which a ticket is flagged urgent", validate=meets_target),
          "recall": Field("the recall you get at that threshold", expected=best_recall, tol=0.02,
                          why="read it off the precision/recall table at your threshold"),
          "reason": Field("one or two sentences on the trade-off you made", min_words=8,

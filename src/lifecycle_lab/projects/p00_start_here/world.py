@@ -23,7 +23,8 @@ def urgent_ticket_scores(n: int = 2000, seed: int = 42, urgent_share: float = 0.
     if not 0.02 <= urgent_share <= 0.5:
         raise ValueError(f"urgent_share={urgent_share} must be between 0.02 and 0.5")
     X, y = make_classification(n_samples=n, n_features=8, n_informative=4, n_redundant=2,
-                               weights=[1 - urgent_share], flip_y=0.05, class_sep=1.2, random_state=seed)
+                               weights=[1 - urgent_share], n_clusters_per_class=1, flip_y=0.05, class_sep=1.2,
+                               random_state=seed)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, stratify=y, random_state=seed)
     model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
     score = model.predict_proba(X_test)[:, 1]

@@ -70,7 +70,6 @@ def _log_to_stderr() -> None:
 
 
 def cmd_batch(args) -> int:
-
     _log_to_stderr()
     if args.db == DEFAULT_DB and args.create_db:  # the default database: create its folder too
         (paths.BUILD / "batch").mkdir(parents=True, exist_ok=True)
@@ -90,11 +89,9 @@ def cmd_batch(args) -> int:
 
 
 def cmd_serve(args) -> int:
-
     _log_to_stderr()
     try:
         import uvicorn
-
 
         app = create_app(args.model, log_path=args.log, review_threshold=args.review_threshold)
     except ArtifactError as err:
@@ -105,7 +102,6 @@ def cmd_serve(args) -> int:
 
 
 def cmd_export(args) -> int:
-
     try:
         meta = export_artifact(args.registry, args.name, args.alias, args.to)
     except ArtifactError as err:

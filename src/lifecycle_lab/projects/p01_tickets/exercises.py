@@ -11,18 +11,22 @@ from __future__ import annotations
 import math
 
 from lifecycle_lab.deployment import mltestscore
-from lifecycle_lab.exercises.core import Case, DecisionExercise, Field, FunctionExercise, ValueExercise
+from lifecycle_lab.exercises.core import Case, DecisionExercise, ExerciseSet, Field, FunctionExercise, ValueExercise
 from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
 from lifecycle_lab.projects.p01_tickets.world import keyword_rule
 
+EXERCISES = ExerciseSet("01_beginner_ticket_classifier")
+"""The exercises of notebook 01_beginner_ticket_classifier, in order (tests and the grader count from this)."""
 
+
+@EXERCISES.exercise("ex3", "macro-F1 from the confusion matrix")
 def macro_f1(y_true, y_pred, labels) -> ValueExercise:
     """Exercise 3: macro-F1 from the confusion matrix (oracle: sklearn.metrics.f1_score, average='macro')."""
     from sklearn.metrics import f1_score
 
     expected = float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
     return ValueExercise(
-        "ex3 macro-F1 from the confusion matrix", expected, rtol=1e-6,
+        expected, rtol=1e-6,
         advice="macro-F1 is the plain mean of the per-class F1 = 2 tp / (2 tp + fp + fn); accuracy or a "
                "support-weighted mean gives another number (rows of cm are the truth, columns the prediction)",
         hints=["For each class k: tp = cm[k, k]; fp = column k minus tp; fn = row k minus tp (rows are the truth).",
@@ -45,13 +49,14 @@ KEYWORD_CASES = [
 ]
 
 
+@EXERCISES.exercise("ex2", "keyword baseline")
 def keyword_baseline(keywords: dict) -> FunctionExercise:
     """Exercise 2: write the keyword-rule classifier (the non-ML alternative) as a function of the text."""
 
     billing = ", ".join(repr(w) for w in keywords["Billing"])
     technical = ", ".join(repr(w) for w in keywords["Technical Issue"])
     return FunctionExercise(
-        "ex2 keyword baseline", KEYWORD_CASES, reference=keyword_rule,
+        KEYWORD_CASES, reference=keyword_rule,
         hints=["Lower-case the text first, then test `word in text` for each keyword.",
                f"Billing words first ({billing}); then technical words ({technical}); "
                f"otherwise return 'General Inquiry'.",
@@ -71,16 +76,7 @@ def _auto_precision(y_true, y_pred, conf, t):
     return float(np.mean(np.asarray(y_true)[keep] == np.asarray(y_pred)[keep])), float(keep.mean())
 
 
-class _ThresholdExercise(DecisionExercise):
-    """A decision whose second field (the share) is checked against the first (the threshold)."""
-
-    current: dict = {}
-
-    def evaluate(self, answer):
-        self.current = dict(answer) if isinstance(answer, dict) else {}
-        return super().evaluate(answer)
-
-
+@EXERCISES.exercise("ex4", "review threshold")
 def review_threshold(y_true, y_pred, confidence, target_precision: float) -> DecisionExercise:
     """Exercise 4: the review threshold that meets a stated precision while automating the most tickets.
 
@@ -101,7 +97,7 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
     else:
         reference = {"threshold": best_t, "automated_share": best_cov}
 
-    def check_threshold(value):
+    def check_threshold(value, answer):
         p, cov = _auto_precision(y_true, y_pred, conf, float(value))
         if not cov:
             return None if best_t is None else "no ticket would be automated at that threshold; lower it"
@@ -113,15 +109,14 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
                     f"{best_cov:.1%} at the same precision target")
         return None
 
-    def check_share(value):
-        threshold = float(ex.current.get("threshold"))
+    def check_share(value, answer):
+        threshold = float(answer.get("threshold"))
         share = _auto_precision(y_true, y_pred, conf, threshold)[1]
         if math.isclose(float(value), share, abs_tol=0.002):
             return None
         return f"at your threshold {threshold:.3f} the share with confidence >= it is not {float(value):.3f}; recompute"
 
-    ex = _ThresholdExercise(
-        "ex4 review threshold", {
+    return DecisionExercise({
             "threshold": Field("the confidence below which a ticket goes to a human (a number in [0, 1])",
                                validate=check_threshold),
             "automated_share": Field("the share of validation tickets routed automatically at your threshold",
@@ -136,7 +131,6 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
                  "    keep = conf >= t\n"
                  "    if (y_val[keep] == pred[keep]).mean() >= target:\n        break\n"
                  "answer = {'threshold': float(t), 'automated_share': float((conf >= t).mean())}")
-    return ex
 
 
 # -- exercise 1: the schema check -----------------------------------------------------------------------
@@ -156,6 +150,7 @@ def _schema_cases():
     ]
 
 
+@EXERCISES.exercise("ex1", "schema check")
 def schema_check() -> FunctionExercise:
     """Exercise 1: a function that returns why a ticket row is invalid (a string), or None when it is fine.
 
@@ -171,7 +166,7 @@ def schema_check() -> FunctionExercise:
         return isinstance(got, str) and got.strip() != ""
 
     return FunctionExercise(
-        "ex1 schema check", _schema_cases(), compare=compare, reference=lambda row: check_row(schema, row),
+        _schema_cases(), compare=compare, reference=lambda row: check_row(schema, row),
         hints=["Check, in order: ticket_id present and non-empty; text is a str; text.strip() is non-empty; "
                "len(text) <= 2000; label in CLASSES.",
                "Return a short reason string at the first failing rule, e.g. 'text is empty'; return None at the end."],
@@ -182,22 +177,17 @@ def schema_check() -> FunctionExercise:
                  "    if row.get('label') not in CLASSES:\n        return 'label not allowed'\n    return None")
 
 
-class MeasuredValueExercise(ValueExercise):
-    """A value computed from measurements (latencies): shown as `~12.3`, the workbook's mark of a number that
-    varies run to run, so the check line itself is reproducible (nbval masks `~` numbers only)."""
-
-    def _one(self, label, got, want, problems, checked):
-        super()._one(label, got, want, problems, checked)
-        checked[-1] = checked[-1].replace(f"{label} = {want:.4g}", f"{label} = ~{want:.4g} ms", 1)
-
-
-def p99(latencies_ms) -> ValueExercise:
-    """Exercise 5: p99 latency from the logged latencies (oracle: pandas' quantile, linear interpolation)."""
+def _p99(latencies_ms) -> float:
     import pandas as pd
 
-    expected = float(pd.Series(latencies_ms, dtype=float).quantile(0.99))
-    return MeasuredValueExercise(
-        "ex5 p99 latency", expected, rtol=0.0, atol=1e-6,
+    return float(pd.Series(latencies_ms, dtype=float).quantile(0.99))
+
+
+@EXERCISES.exercise("ex5", "p99 latency")
+def p99(latencies_ms) -> ValueExercise:
+    """Exercise 5: p99 latency from the logged latencies (oracle: pandas' quantile, linear interpolation)."""
+    return ValueExercise(
+        measured=latencies_ms, oracle=_p99, unit="ms", rtol=0.0, atol=1e-6,
         advice="use linear interpolation between the two nearest ranks (numpy.percentile's default) on the "
                "measured requests only; the mean or a nearest-rank p99 differ",
         hints=["p99 is the latency that 99% of requests stay under: the tail users notice, not the mean.",
@@ -208,6 +198,7 @@ def p99(latencies_ms) -> ValueExercise:
 WHY_WORDS = ("minimum", "weakest", "lowest")
 
 
+@EXERCISES.exercise("ex6", "ML Test Score of one section")
 def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
     """Exercise 6: score one ML Test Score section from written evidence, then name the next three tests.
 
@@ -225,7 +216,7 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
     picks = mltestscore.next_tests(sheet)  # tries every triple: its final score is the best three can reach
     best = mltestscore.final_after(sheet, picks)
 
-    def check_scores(value):
+    def check_scores(value, answer):
         if not isinstance(value, dict):
             return f"give a dict {{test_id: score}} for {ids}"
         missing = [t for t in ids if t not in value]
@@ -240,11 +231,11 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
                     f"it on every change (1), does a person do it and write it down (0.5), or is it not done (0)?")
         return None
 
-    def check_sum(value):
+    def check_sum(value, answer):
         return None if math.isclose(float(value), sum(want.values()), abs_tol=1e-9) else \
             "add up the seven scores of the section"
 
-    def check_next(value):
+    def check_next(value, answer):
         if not isinstance(value, (list, tuple)) or len(value) != 3:
             return "name exactly three test ids, e.g. ['infrastructure_6', ...]"
         unknown = [t for t in value if t not in mltestscore.TESTS]
@@ -268,8 +259,7 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
     reference = {"scores": dict(want), "section_sum": sum(want.values()), "next_tests": picks,
                  "why": "the final score is the minimum over sections, so the weakest section limits the system; "
                         "once it is lifted the next-weakest ones cap it"}
-    return DecisionExercise(
-        f"ex6 ML Test Score: {section}", reference=reference, fields={
+    return DecisionExercise(reference=reference, fields={
             "scores": Field(f"a dict {{test_id: 0 / 0.5 / 1}} for {ids}", validate=check_scores),
             "section_sum": Field("the sum of the seven scores", validate=check_sum),
             "next_tests": Field("three different test ids scoring below 1 that raise the final score the most",

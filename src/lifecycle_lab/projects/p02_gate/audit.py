@@ -31,7 +31,6 @@ def lift_table(ab: "pd.DataFrame", by="segment") -> "pd.DataFrame":
     relative lift with a delta-method 95% interval (groups without champion clicks are left out)."""
     import pandas as pd
 
-
     counts = ab.groupby([_group_key(ab, by).rename("group"), "model"]).click.agg(["sum", "count"])
     rows = []
     for g in sorted(counts.index.get_level_values("group").unique()):
@@ -78,7 +77,6 @@ def segment_audit(ab: "pd.DataFrame", n_boot: int = 200, seed: int = 0) -> dict:
       (distinct items shown / items shown to anyone in the A/B).
     """
     import pandas as pd
-
 
     def ctr(y_true, y_pred):
         return float(y_true.mean())

@@ -36,7 +36,6 @@ def drift_evidence(world, current: "pd.DataFrame", settings: ReviewSettings, htm
 
     import pandas as pd
 
-
     z95 = NormalDist().inv_cdf(0.975)  # two_proportion_test's 95% interval is lift +- z95 x se
     ref = world.users(settings.drift_rows, "train", seed=30_000 + seed).frame()
     cur = current.sample(min(settings.drift_rows, len(current)), random_state=seed)

@@ -14,7 +14,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lifecycle_lab import gates
-from lifecycle_lab.exercises.core import DecisionExercise, Feedback, Field, ValueExercise
+from lifecycle_lab.exercises.core import DecisionExercise, ExerciseSet, Feedback, Field, ValueExercise
+
+EXERCISES = ExerciseSet("02_intermediate_graduation_gate")
+"""The exercises of notebook 02_intermediate_graduation_gate, in order (tests and the grader count from this)."""
 
 # The product's requirements, as the notebook states them before exercise 1 (metric -> rule).
 REQUIREMENTS = {
@@ -69,8 +72,7 @@ def _ethical_rules(mine) -> str | None:
 
 
 def _group_rule(group: str, required: Sequence[str], rules=None):
-    def validate(value: Any) -> str | None:
-
+    def validate(value: Any, answer) -> str | None:
         probe = {g: gates.default_criteria()[g] for g in gates.GROUPS}
         probe[group] = value
         try:
@@ -85,17 +87,8 @@ def _group_rule(group: str, required: Sequence[str], rules=None):
     return validate
 
 
-class _RequirementsExercise(DecisionExercise):
-    """A decision checked against stated requirements, not against evidence (none exists yet)."""
-
-    def evaluate(self, answer: Any) -> Feedback:
-        fb = super().evaluate(answer)
-        fb.checked = [c.replace("is consistent with the evidence", "meets the stated requirements")
-                      for c in fb.checked]
-        return fb
-
-
 # 1. write the criteria ------------------------------------------------------------------------------
+@EXERCISES.exercise("ex1", "write the graduation criteria")
 def criteria_exercise() -> DecisionExercise:
     """Write the gate's criteria before looking at any result, in the three groups; each required rule must
     be at least as strict as the product's requirement (`REQUIREMENTS`) and still able to pass."""
@@ -111,8 +104,8 @@ def criteria_exercise() -> DecisionExercise:
         "ethical": Field("a list of ethical criteria including worst_segment_relative_lift",
                          validate=_group_rule("ethical", ["worst_segment_relative_lift"], _ethical_rules)),
     }
-    return _RequirementsExercise(
-        "ex1 write the graduation criteria", fields,
+    return DecisionExercise(
+        fields, basis="the stated requirements",
         hints=["Each criterion is a dict with metric, op, threshold, severity ('blocker' or 'condition') and "
                "why. `gates.METRICS` lists the metric names and their groups; the requirements above give "
                "each threshold.",
@@ -124,6 +117,7 @@ def criteria_exercise() -> DecisionExercise:
 
 
 # 2. sample size -------------------------------------------------------------------------------------
+@EXERCISES.exercise("ex2", "users per arm")
 def sample_size_exercise(baseline: float, relative_lift: float, alpha: float = 0.05,
                          power: float = 0.8) -> ValueExercise:
     """Users per arm with the exact two-proportion formula and with 16 s^2 / d^2 (oracle: scipy.stats.norm)."""
@@ -135,7 +129,7 @@ def sample_size_exercise(baseline: float, relative_lift: float, alpha: float = 0
                        + norm.ppf(power) * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p2 - p1) ** 2)
     thumb = math.ceil(16 * p1 * (1 - p1) / (p1 * relative_lift) ** 2)
     return ValueExercise(
-        "ex2 users per arm", {"exact": exact, "rule_of_thumb": thumb}, rtol=2e-3, atol=1,
+        {"exact": exact, "rule_of_thumb": thumb}, rtol=2e-3, atol=1,
         advice={"exact": "check z(0.975) = 1.96 and z(0.8) = 0.84, the 2 in sqrt(2 p (1-p)) with p the mean of "
                          "p1 and p2, and that the difference in the denominator is absolute (p2 - p1), squared",
                 "rule_of_thumb": "s^2 = p1 (1 - p1) with the baseline, and d = p1 x lift (an absolute "
@@ -149,6 +143,7 @@ def sample_size_exercise(baseline: float, relative_lift: float, alpha: float = 0
 
 
 # 3. sample-ratio mismatch ---------------------------------------------------------------------------
+@EXERCISES.exercise("ex3", "spot the sample-ratio mismatch")
 def srm_exercise(counts: Mapping[str, Sequence[int]], threshold: float = 0.001) -> DecisionExercise:
     """Two experiments' assignment counts: compute each chi-square p-value and name the broken one."""
     from scipy.stats import chisquare
@@ -164,7 +159,7 @@ def srm_exercise(counts: Mapping[str, Sequence[int]], threshold: float = 0.001) 
                              expected=verdict, why=f"a p-value below {threshold} is the alarm")
     ref = {**{f"pvalue_{n}": pvals[n] for n in names}, "broken": verdict}
     return DecisionExercise(
-        "ex3 spot the sample-ratio mismatch", fields, reference=ref,
+        fields, reference=ref,
         hints=["Expected counts under a 50/50 plan are half the total in each arm.",
                "scipy.stats.chisquare(counts).pvalue, or experiment.srm_check(counts).pvalue; alarm below 0.001."],
         solution="answer = {f'pvalue_{n}': experiment.srm_check(c).pvalue for n, c in counts.items()}\n"
@@ -183,6 +178,7 @@ def _verdict(lo: float, hi: float, op: str, threshold: float) -> str:
     return "INCONCLUSIVE"
 
 
+@EXERCISES.exercise("ex4", "read the fairness table")
 def fairness_exercise(ab, threshold: float = -0.10, op: str = ">=", severity: str = "condition",
                       metric: str = "click", group: str = "segment") -> DecisionExercise:
     """Read the per-segment tables: the worst segment, the challenger's min/max CTR ratio, and what the ethical
@@ -225,7 +221,7 @@ def fairness_exercise(ab, threshold: float = -0.10, op: str = ">=", severity: st
                                  f"the criterion is a {severity}"),
     }
     return DecisionExercise(
-        "ex4 read the fairness table", fields,
+        fields,
         reference={"worst_segment": worst, "ctr_ratio": ratio, "consequence": consequence},
         hints=["The `lifts` table compares each segment's CTR across arms; the MetricFrame tables show "
                "each arm's CTR per segment with difference and ratio rows.",
@@ -238,6 +234,7 @@ def fairness_exercise(ab, threshold: float = -0.10, op: str = ">=", severity: st
 
 
 # 5. PSI ---------------------------------------------------------------------------------------------
+@EXERCISES.exercise("ex5", "PSI of one feature")
 def psi_exercise(reference, current, bins: int = 10, epsilon: float = 1e-4) -> ValueExercise:
     """PSI of one feature with decile bins of the reference (oracle: numpy's histogram on those edges)."""
     ref = np.asarray(reference, dtype=float)
@@ -249,7 +246,7 @@ def psi_exercise(reference, current, bins: int = 10, epsilon: float = 1e-4) -> V
     e, a = np.maximum(e, epsilon), np.maximum(a, epsilon)
     value = float(np.sum((a - e) * np.log(a / e)))
     return ValueExercise(
-        "ex5 PSI of one feature", value, rtol=1e-3,
+        value, rtol=1e-3,
         advice="the bin edges are the reference's deciles (not the current sample's), both sides' shares are "
                "taken in the same bins, and each term is (A_i - E_i) x ln(A_i / E_i) with A the current share",
         hints=["Bin edges: the reference's deciles, np.quantile(ref, [0.1, ..., 0.9]); the outer bins are open.",
@@ -263,6 +260,7 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
+@EXERCISES.exercise("ex6", "the decision memo")
 def memo_exercise(result) -> DecisionExercise:
     """Fill in the decision memo; every field is checked for consistency with the gate's table and checklist.
 
@@ -278,14 +276,14 @@ def memo_exercise(result) -> DecisionExercise:
     failed_conditions = failed - blockers
     open_items = [i.item for i in result.checklist if not i.done]
 
-    def same_failures(value) -> str | None:
+    def same_failures(value, answer) -> str | None:
         got = {str(v) for v in _as_list(value)} - {"none"}
         if got != failed:
             return (f"list exactly the criteria that did not pass; you named {sorted(got)}, the table shows "
                     f"{len(failed)} (look at the status column)")
         return None
 
-    def conditions_fit(value) -> str | None:
+    def conditions_fit(value, answer) -> str | None:
         items = [str(v) for v in _as_list(value)]
         text = " ".join(items).lower()
         says_none = all(i.strip().lower() in ("none", "") for i in items)
@@ -303,7 +301,7 @@ def memo_exercise(result) -> DecisionExercise:
                 return f"name the open checklist items too: {unnamed_items}"
         return None
 
-    def rationale_fits(value) -> str | None:
+    def rationale_fits(value, answer) -> str | None:
         text = str(value)
         low = text.lower()
         says_no_go = "no-go" in low or "no go" in low
@@ -339,7 +337,7 @@ def memo_exercise(result) -> DecisionExercise:
                          f"each verdict rests on the evidence and interval in the table above, judged "
                          f"against criteria written before the results.")}
     return DecisionExercise(
-        "ex6 the decision memo", fields, reference=ref,
+        fields, reference=ref,
         hints=["Start from the gate table: which rows are not PASS, and which of those are blockers? Then "
                "the checklist: which items are not done?",
                "Any blocker not PASS -> NO-GO (conditions: what must change, per blocker); else any condition "

@@ -34,7 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _recsys_plan():
-
     return (Stage("shadow", 0.0, 2, guarded=False),
             Stage("dogfood", 0.002, 2, guarded=False),  # staff: qualitative feedback, too few users to judge CTR
             Stage("canary 1%", 0.01, 4),

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from lifecycle_lab.exercises.core import DecisionExercise, Field, ValueExercise
+from lifecycle_lab.exercises.core import DecisionExercise, ExerciseSet, Field, ValueExercise
 from lifecycle_lab.governance import business, risk
 
+EXERCISES = ExerciseSet("03_advanced_governance_sunset")
+"""The exercises of notebook 03_advanced_governance_sunset, in order (tests and the grader count from this)."""
 
+
+@EXERCISES.exercise("ex1", "score the model risk")
 def risk_scores(evidence: Mapping) -> DecisionExercise:
     """Exercise 1: score the six SR 11-7-style risk elements from the evidence and give the tier."""
 
@@ -27,7 +31,7 @@ def risk_scores(evidence: Mapping) -> DecisionExercise:
                                               "composite is >= 3.5; Tier 2 when >= 2.5")
     reference = {**expected, "tier": tier}
     return DecisionExercise(
-        "ex1 score the model risk", fields, reference=reference,
+        fields, reference=reference,
         hints=["Go element by element through the rubric table above; every number you need is in the "
                "evidence dict printed before the exercise.",
                "Exposure uses the status quo's yearly error cost in EUR; usage depends only on the variant "
@@ -37,6 +41,7 @@ def risk_scores(evidence: Mapping) -> DecisionExercise:
         solution="answer = risk.score_elements(evidence)\nanswer['tier'] = risk.tier(answer)[0]")
 
 
+@EXERCISES.exercise("ex4", "cost-optimal threshold")
 def cost_threshold(costs) -> ValueExercise:
     """Exercise 4: the cost-optimal threshold p* from the cost matrix (review cost included)."""
     from scipy.optimize import brentq
@@ -47,7 +52,7 @@ def cost_threshold(costs) -> ValueExercise:
 
     expected = 1.0 if gap(1.0) > 0 else float(brentq(gap, 0.0, 1.0, xtol=1e-12))
     return ValueExercise(
-        "ex4 cost-optimal threshold", expected, rtol=1e-4,
+        expected, rtol=1e-4,
         advice=("a flag costs the review as well as the possible false positive, so p* = (c_FP + c_review) / "
                 "(c_FP + c_FN); Elkan's c_FP / (c_FP + c_FN) is the answer only when reviews are free"
                 if costs.review > 0 else "with free reviews p* is Elkan's c_FP / (c_FP + c_FN)"),
@@ -57,6 +62,7 @@ def cost_threshold(costs) -> ValueExercise:
         solution="answer = (costs.fp + costs.review) / (costs.fp + costs.fn)")
 
 
+@EXERCISES.exercise("ex5", "NPV of one option")
 def option_npv(option, status_quo, inputs) -> ValueExercise:
     """Exercise 5: the NPV of one option against the status quo."""
     rate, years, vol, drift = inputs.discount_rate, inputs.horizon_years, inputs.volume_per_year, inputs.drift_rate
@@ -69,7 +75,7 @@ def option_npv(option, status_quo, inputs) -> ValueExercise:
         d_c = sum(option.annual.values()) - sum(status_quo.annual.values())
         total += (sq_loss - op_loss - d_c) / (1 + rate) ** t
     return ValueExercise(
-        f"ex5 NPV of '{option.name}'", total, rtol=1e-6, atol=1.0,
+        total, rtol=1e-6, atol=1.0,
         advice="subtract I0 (the sum of the upfront costs), count dB_t with the compliance exposure and the "
                "error cost growing with drift_rate x drift_exposure, and divide year t's net flow by (1 + r)^t "
                "(year 1 is discounted once)",
@@ -99,13 +105,14 @@ def shap_by_definition(pipeline, x_row, background) -> dict:
     return out
 
 
+@EXERCISES.exercise("ex2", "reason codes for an adverse decision")
 def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> DecisionExercise:
     """Exercise 2: the principal reasons (features, largest push towards 'bad' first) for one adverse case."""
     phi = shap_by_definition(pipeline, x_row, background)
     positive = sorted(((v, k) for k, v in phi.items() if v > 0), reverse=True)[:max_reasons]
     expected = [k for _, k in positive]
 
-    def check(value: Any):
+    def check(value: Any, answer):
         if not isinstance(value, (list, tuple)):
             return "give a list of feature names, largest contribution first"
         if len(value) > max_reasons:
@@ -122,7 +129,6 @@ def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> Decisi
         return None
 
     return DecisionExercise(
-        "ex2 reason codes for an adverse decision",
         {"reasons": Field("a list of at most four feature names, largest contribution first", validate=check)},
         reference={"reasons": expected},
         hints=["Take this case's row of SHAP values (log-odds): positive values push towards the adverse "
@@ -133,6 +139,7 @@ def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> Decisi
                  "answer = {'reasons': list(phi[phi > 0].sort_values(ascending=False).head(4).index)}")
 
 
+@EXERCISES.exercise("ex3", "model card: the Metrics section")
 def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise:
     """Exercise 3: the model card's Metrics section, consistent with the evaluation data."""
     from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
@@ -148,7 +155,7 @@ def card_metrics(y_true, y_pred, sensitive, cost_per_1k: float) -> ValueExercise
                                                                      sensitive_features=sensitive)),
     }
     return ValueExercise(
-        "ex3 model card: the Metrics section", expected, rtol=1e-3, atol=1e-6,
+        expected, rtol=1e-3, atol=1e-6,
         advice={"precision": "precision = TP / (TP + FP) on the evaluation window at the legacy threshold",
                 "recall": "recall = TP / (TP + FN): of the positive cases, the share the model flagged",
                 "cost_per_1k": "1000 x the expected cost per decision of the evaluation window (cost_eval)",
@@ -185,6 +192,7 @@ def numbers_in(text: str) -> list[float]:
     return out
 
 
+@EXERCISES.exercise("ex6", "patch, retrain or sunset")
 def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status_quo")) -> DecisionExercise:
     """Exercise 6: decide patch / retrain / sunset from the business case and defend the decision."""
 
@@ -192,7 +200,7 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
     npv_best = float(table.set_index("option").loc[best, "npv"]) if best in set(table["option"]) else 0.0
     flips = sorted(set(sensitivity.loc[sensitivity["recommendation"] != best, "assumption"]))
 
-    def flips_ok(value):
+    def flips_ok(value, answer):
         if value == "none":
             return None if not flips else f"the sensitivity table shows the recommendation changes with {flips}"
         if value not in set(sensitivity["assumption"]):
@@ -200,7 +208,7 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
         return None if value in flips else (f"the recommendation does not change when {value} varies over the "
                                             f"table's range; look for the rows whose recommendation differs")
 
-    def justification_ok(value):
+    def justification_ok(value, answer):
         text = str(value).lower()
         problems = []
         if best.replace("_", " ") not in text.replace("_", " "):
@@ -221,9 +229,7 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
 
     opening = (f"{best} has the highest NPV (EUR {npv_best:,.0f}) of the options compared"
                if best != business.STATUS_QUO else f"{best}: no option's NPV is positive, none earns back its cost")
-    return DecisionExercise(
-        "ex6 patch, retrain or sunset",
-        {"option": Field("the option you recommend", choices=list(choices), expected=best,
+    return DecisionExercise({"option": Field("the option you recommend", choices=list(choices), expected=best,
                          why="the highest NPV wins unless no option beats the status quo"),
          "npv": Field("its NPV in EUR", expected=npv_best, tol=max(1000.0, 0.01 * abs(npv_best)),
                       why="read it off the options table"),
