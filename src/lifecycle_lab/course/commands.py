@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lifecycle_lab.base import paths
 from lifecycle_lab.base.errors import UsageError
-from lifecycle_lab.course.grade import format_grades, grade
+from lifecycle_lab.course.grade import format_grades, grade, write_grades
 from lifecycle_lab.course.learner import MarkerError, build
 from lifecycle_lab.course.runner import UnknownParameter, format_table, run_notebook
 
@@ -35,7 +35,10 @@ def register(sub) -> None:
 
     grade = sub.add_parser("grade", help="execute submitted learner notebooks and tally their exercise checks")
     grade.add_argument("paths", nargs="+", help="notebook files, or folders holding them")
-    grade.add_argument("--out", default=str(paths.BUILD / "grading"), help="where executed copies go")
+    grade.add_argument("--out", default=str(paths.BUILD / "grading"),
+                       help="where executed copies and the results (grades.json) go")
+    grade.add_argument("--solutions", default=str(paths.SOLUTIONS),
+                       help="folder of the reference notebooks (default: the workbook's solutions/)")
     grade.set_defaults(handler=cmd_grade)
 
 
@@ -153,6 +156,8 @@ def cmd_grade(args) -> int:
             raise UsageError(f"{name} is neither a notebook (.ipynb) nor a folder of notebooks")
     if not files:
         raise UsageError("no notebooks found in " + ", ".join(args.paths))
-    grades = grade(files, Path(args.out))
+    out = Path(args.out)
+    grades = grade(files, out, solutions=Path(args.solutions))
     print(format_grades(grades))
+    print(f"\nresults: {write_grades(grades, out / 'grades.json')}")
     return 1 if any(g.error for g in grades) else 0

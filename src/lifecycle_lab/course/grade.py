@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from lifecycle_lab.base import paths
+from lifecycle_lab.course.runner import run_notebook, unreadable
 from lifecycle_lab.exercises.core import CHECK_LOG_ENV, CORRECT, INCORRECT, NOT_ATTEMPTED
 from lifecycle_lab.projects import PROJECTS, project_for
 
@@ -194,12 +195,11 @@ def _with_judging_cell(solution: Path, project_name: str, ledgers: Mapping[str, 
 
 
 def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-          learners: Mapping[str, str] | None = None) -> list[Grade]:
+          learners: Mapping[str, str] | None = None, solutions: Path | None = None) -> list[Grade]:
     """Grade submissions (see the module docstring). `overrides[submission file name]` fixes parameters
-    (a roster's seed); `learners[file name]` names who submitted it."""
+    (a roster's seed); `learners[file name]` names who submitted it; `solutions` is the folder of the
+    reference notebooks (default the workbook's solutions/)."""
     import nbformat
-
-    from lifecycle_lab.course.runner import run_notebook
 
     out_dir.mkdir(parents=True, exist_ok=True)
     grades: list[Grade] = []
@@ -209,6 +209,10 @@ def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[str, Mapping[
         grades.append(g)
         try:
             nb = nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - cut short, not JSON: that row fails, the others go on
+            g.error = unreadable(err, path)
+            continue
+        try:
             g.notebook = identify(nb, path)
             project = project_for(g.notebook)
             g.parameters = submitted_parameters(nb, project, (overrides or {}).get(path.name))
@@ -235,14 +239,14 @@ def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[str, Mapping[
         groups.setdefault((g.notebook, key), []).append((g, ledger))
 
     for (notebook, _), members in groups.items():
-        project_name = PROJECTS[notebook]
+        project_name = project_for(notebook).__name__
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=out_dir))
         results = folder / "judged.json"
         ledgers = {g.submission: str(ledger.resolve()) for g, ledger in members}
-        reference = _with_judging_cell(paths.SOLUTIONS / f"{notebook}.ipynb", project_name, ledgers,
+        reference = _with_judging_cell((solutions or paths.SOLUTIONS) / f"{notebook}.ipynb", project_name, ledgers,
                                        results.resolve(), folder)
         params = _with_output(members[0][0].parameters, folder / "outputs")
-        run = run_notebook(reference, folder, params, progress=False, cwd=paths.SOLUTIONS)
+        run = run_notebook(reference, folder, params, progress=False, cwd=solutions or paths.SOLUTIONS)
         judged = json.loads(results.read_text()) if results.exists() else {}
         for g, _ in members:
             if g.submission not in judged:

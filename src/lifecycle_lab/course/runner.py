@@ -95,7 +95,7 @@ def _stopped(err: Exception, path: Path, output: Path, timeout: int) -> str:
             f"(it installs the python3 kernel) and that the notebook opens in JupyterLab")
 
 
-def _unreadable(err: Exception, path: Path) -> str:
+def unreadable(err: Exception, path: Path) -> str:
     """A file that papermill cannot even open as a notebook (cut short, not JSON, another format)."""
     first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
     return (f"{path.name} is not a readable notebook ({type(err).__name__}: {first[:120]}); save it "
@@ -129,7 +129,7 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, *, p
     try:
         declared = declared_parameters(path)
     except Exception as err:  # noqa: BLE001 - not JSON, not a notebook: one bad file must not stop the others
-        return RunResult(path.stem, "failed", 0.0, out_dir / path.name, None, _unreadable(err, path), parameters)
+        return RunResult(path.stem, "failed", 0.0, out_dir / path.name, None, unreadable(err, path), parameters)
     unknown = sorted(set(parameters) - set(declared))
     if not unknown:
         check_parameters(path, parameters)

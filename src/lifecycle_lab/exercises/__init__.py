@@ -1,18 +1,6 @@
-"""The exercise feedback layer: `check(answer)`, `hint(n)`, `solution()` for every exercise."""
+"""The exercise feedback framework: `check(answer)`, `hint(n)`, `solution()` for every exercise.
 
-from lifecycle_lab.exercises.core import (
-                   CORRECT,
-                   INCORRECT,
-                   NOT_ATTEMPTED,
-                   Case,
-                   DecisionExercise,
-                   Exercise,
-                   Feedback,
-                   Field,
-                   FunctionExercise,
-                   ValueExercise,
-                   is_blank,
-)
-
-__all__ = ["CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Case", "DecisionExercise", "Exercise", "Feedback", "Field",
-           "FunctionExercise", "ValueExercise", "is_blank"]
+Everything lives in `lifecycle_lab.exercises.core` (the kinds of exercise, the declaration of a notebook's
+exercises, the recording of answers for grading). The exercises themselves belong to their notebook's
+project package (`lifecycle_lab.projects.pNN_*.exercises`).
+"""

@@ -20,8 +20,12 @@ PROJECTS = {
 
 
 def project_for(notebook: str) -> ModuleType:
-    """The project package of a notebook, by its stem ("01_beginner_ticket_classifier") or its number ("01")."""
+    """The project package of a notebook, by its stem ("01_beginner_ticket_classifier") or its number ("01");
+    a dotted module path is imported as it is (a course of your own, or a test's project)."""
+    if "." in notebook:
+        return importlib.import_module(notebook)
     matches = [stem for stem in PROJECTS if stem == notebook or stem.split("_", 1)[0] == notebook]
     if len(matches) != 1:
         raise KeyError(f"no practice project for notebook {notebook!r}; known: {', '.join(PROJECTS)}")
-    return importlib.import_module(f"{__name__}.{PROJECTS[matches[0]]}")
+    module = PROJECTS[matches[0]]
+    return importlib.import_module(module if "." in module else f"{__name__}.{module}")
