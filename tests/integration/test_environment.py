@@ -72,7 +72,7 @@ def test_importing_the_package_loads_no_heavy_library():
 
 
 def test_offline_guard_refuses_non_loopback_and_allows_loopback():
-    code = ("import socket\nfrom lifecycle_lab import env\nenv.forbid_network()\n"
+    code = ("import socket\nfrom lifecycle_lab.base import env\nenv.forbid_network()\n"
             "s = socket.socket(); s.settimeout(1)\n"
             "try:\n    s.connect(('0.0.0.0', 9))\nexcept env.OfflineViolation as e:\n    print('refused', e)\n"
             "try:\n    socket.getaddrinfo('pypi.invalid', 443)\nexcept env.OfflineViolation:\n    print('lookup refused')\n"
@@ -135,7 +135,7 @@ def test_a_notebook_kernel_run_by_the_tests_is_offline_too(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(
-        "import socket\nimport lifecycle_lab\nfrom lifecycle_lab import env\n"
+        "import socket\nimport lifecycle_lab\nfrom lifecycle_lab.base import env\n"
         "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\n"
         "except env.OfflineViolation:\n    print('kernel refused the connection')\n")]
     nbformat.write(nb, tmp_path / "net.ipynb")
