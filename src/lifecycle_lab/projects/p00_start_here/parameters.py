@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lifecycle_lab.base.params import NotebookParameters, Param, ParameterError, Params
+from lifecycle_lab.projects.p00_start_here.world import urgent_ticket_scores
 
 NOTEBOOK = "00_start_here"
 
@@ -14,8 +15,6 @@ def feasible(p: Params) -> None:
     with a small or unlucky sample no threshold may reach it, and the notebook would stop there. The check
     builds the same scores the notebook builds (a second or less)."""
     from sklearn.metrics import precision_recall_curve
-
-    from lifecycle_lab.projects.p00_start_here.world import urgent_ticket_scores
 
     scores = urgent_ticket_scores(p.n_tickets, p.seed, p.urgent_share)
     if scores.urgent.sum() < 5:
