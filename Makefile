@@ -14,10 +14,12 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: course test lab learner learner-check lock env site serve-site bench clean help check-python
+.PHONY: course test test-fast test-latest lab learner learner-check lock env site serve-site bench clean help check-python
 help:
 	@echo "make course      run every solution notebook into $(OUT) and print a summary"
 	@echo "make test        run the whole test suite (what CI runs)"
+	@echo "make test-fast   the suite without whole-notebook runs and nbval (a few minutes)"
+	@echo "make test-latest the suite on the newest versions pyproject.toml allows (report in build/latest)"
 	@echo "make lab         open JupyterLab on the learner copies in notebooks/"
 	@echo "make env         only install (or update) the locked environment in .venv"
 	@echo "make learner     rebuild the learner copies from solutions/"
@@ -62,6 +64,14 @@ course: $(STAMP)
 
 test: $(STAMP)
 	bash tests/run.sh
+
+test-fast: $(STAMP)
+	bash tests/run.sh fast
+
+# Maintainers, before moving the lock: resolve the newest allowed versions into build/latest/.venv, run the
+# suite there and report which packages moved and what broke (build/latest/REPORT.md).
+test-latest: $(STAMP)
+	$(PYTHON) tools/test_latest.py
 
 lab: $(STAMP)
 	$(PY) -m lifecycle_lab lab

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite: what `make test` and CI run. Each stage names itself; the first failure stops it.
+# The test suite: what `make test` and CI run (`bash tests/run.sh`), or the quick one (`bash tests/run.sh fast`:
+# everything but whole-notebook executions and nbval, for iterating). Each stage names itself; the first
+# failure stops it. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=1 PYTHONDONTWRITEBYTECODE=1 MPLBACKEND=Agg
 # Every process that imports lifecycle_lab (kernels, nbval's, the API server) refuses non-loopback connections.
 export LIFECYCLE_LAB_OFFLINE=1
+mode=full
+if [ "${1:-}" = fast ]; then mode=fast; shift; fi
 
 echo "== 1/3 learner copies are generated from solutions/ and committed"
 $PY -m lifecycle_lab learner --check
+
+if [ "$mode" = fast ]; then
+  echo "== 2/2 unit, integration and course tests (no whole-notebook runs, no nbval)"
+  $PY -m pytest -q tests -m "not notebook" "$@"
+  exit 0
+fi
 
 echo "== 2/3 unit tests and notebook runs (learner copies, second parameter set)"
 $PY -m pytest -q tests "$@"
