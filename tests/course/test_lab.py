@@ -46,6 +46,14 @@ def test_jupyterlab_serves_the_learner_notebooks(tmp_path):
         assert "00_start_here.ipynb" in names
         with urllib.request.urlopen(f"{base}/lab?token=lab-test", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+        # no "would you like to get Jupyter news?" on first start: news and update checks are off
+        plugin = "@jupyterlab/apputils-extension:notification"
+        with urllib.request.urlopen(f"{base}/lab/api/settings/{plugin}?token=lab-test", timeout=10) as r:
+            served = json.load(r)
+        # a learner's own settings win; otherwise the defaults, which the environment's overrides replace
+        value = {k: served["settings"].get(k, served["schema"]["properties"][k]["default"])
+                 for k in ("fetchNews", "checkForUpdates")}
+        assert value == {"fetchNews": "false", "checkForUpdates": False}
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -60,4 +68,19 @@ def test_the_workbook_image_starts_jupyterlab_the_same_way():
     assert json.loads(cmd_line[len("CMD"):])[:3] == ["lifecycle-lab", "lab", "--"]
     flags = lab_command()
     assert "--LabApp.extension_manager=readonly" in flags  # no PyPI lookups for extensions
+    assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in flags
     assert f"--ServerApp.root_dir={paths.NOTEBOOKS}" in flags  # learners land on their copies
+
+
+def test_the_offline_lab_settings_are_merged_into_the_environments_overrides(tmp_path):
+    from lifecycle_lab.course.lab import NOTIFICATION_PLUGIN, write_lab_settings
+
+    target = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    assert write_lab_settings(tmp_path) == target
+    merged = json.loads(target.read_text())
+    assert merged["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}  # kept
+    assert merged[NOTIFICATION_PLUGIN] == {"fetchNews": "false", "checkForUpdates": False}
+    write_lab_settings(tmp_path)  # idempotent
+    assert json.loads(target.read_text()) == merged
