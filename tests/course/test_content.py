@@ -418,3 +418,21 @@ def test_link_alternatives_never_sit_in_table_rows():
         for line in page.read_text().splitlines():
             if line.lstrip().startswith("|"):
                 assert not re.search(r"\.ipynb#[^)\s]*\|", line), f"{page.name}: {line[:80]}"
+
+
+def test_the_short_cost_threshold_is_never_given_without_the_general_form():
+    """p* = c_FP / (c_FP + c_FN) is only right when a flag costs nothing beyond a false positive: wherever the
+    course gives it, the general form with the review cost is given beside it."""
+    short = re.compile(r"c_\{FP\}\s*/\s*\(c_\{FP\} \+ c_\{FN\}\)|\\frac\{c_\{FP\}\}\{c_\{FP\} \+ c_\{FN\}\}")
+    for path in sorted(COURSE.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        for m in short.finditer(text):
+            around = text[max(0, m.start() - 400):m.end() + 400]
+            assert r"c_{\text{review}}" in around, f"{path.name}: the short p* without the general form"
+
+
+def test_regulatory_and_historical_facts_are_stated_exactly():
+    text = _all_text()
+    assert not re.search(r"SR 11-7[^.\n]{0,60}\b(?:is|as) (?:current )?law", text), "SR 11-7 was guidance, not law"
+    data = (COURSE / "chapters" / "02_data.md").read_text(encoding="utf-8")
+    assert "2017" in data and "October 2018" in data  # team disbanded early 2017; reported scrapped Oct 2018
