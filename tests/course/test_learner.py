@@ -54,10 +54,13 @@ def test_build_and_check_detect_stale(tmp_path):
     sol, lrn = tmp_path / "solutions", tmp_path / "notebooks"
     sol.mkdir()
     nbformat.write(_solution_nb(), sol / "99_demo.ipynb")
-    assert learner.build(sol, lrn, check=True) == ["99_demo.ipynb"]
+    assert learner.build(sol, lrn, check=True) == ["99_demo.ipynb", "text/99_demo.py"]
     assert not (lrn / "99_demo.ipynb").exists()  # check mode writes nothing
-    assert learner.build(sol, lrn) == ["99_demo.ipynb"]
+    assert learner.build(sol, lrn) == ["99_demo.ipynb", "text/99_demo.py"]
     assert learner.build(sol, lrn, check=True) == []
+    (sol / "text" / "99_demo.py").write_text("# edited by hand\n")
+    assert learner.build(sol, lrn, check=True) == ["text/99_demo.py"]
+    learner.build(sol, lrn)
     (lrn / "99_demo.ipynb").write_text((lrn / "99_demo.ipynb").read_text().replace("None", "42"))
     assert learner.build(sol, lrn, check=True) == ["99_demo.ipynb"]
     (lrn / "orphan.ipynb").write_text("{}")
@@ -91,3 +94,17 @@ def test_every_figure_of_a_solution_is_stored_as_an_image():
         missing = [i for i in plotting if not any("image/png" in o.get("data", {}) for o in code[i].outputs)]
         assert missing == [], f"{path.name}: code cells {missing} draw a figure but store no image"
         assert any("%matplotlib inline" in c.source for c in code), f"{path.name}: select the inline backend"
+
+
+def test_each_solution_has_a_text_twin_with_the_same_cells():
+    """solutions/text/NN.py (jupytext percent) holds exactly the notebook's cells, for review in diffs."""
+    import jupytext
+
+    for path in sorted(paths.SOLUTIONS.glob("*.ipynb")):
+        twin = paths.SOLUTIONS / "text" / f"{path.stem}.py"
+        assert twin.exists(), f"{twin} is missing: run `make learner`"
+        nb = nbformat.read(path, as_version=4)
+        back = jupytext.reads(twin.read_text(), fmt="py:percent")
+        assert [(c.cell_type, c.source) for c in back.cells] == [(c.cell_type, c.source) for c in nb.cells]
+        tags = [c.metadata.get("tags", []) for c in nb.cells]
+        assert [c.metadata.get("tags", []) for c in back.cells] == tags

@@ -84,9 +84,29 @@ def render(solution_path: Path) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+TEXT_FOLDER = "text"
+"""solutions/text/: each solution's source as a jupytext percent script, for review (a diff of .ipynb JSON
+is hard to read). Generated like the learner copies, never edited: the notebook stays the single source."""
+
+
+def text_twin(solution_path: Path) -> str:
+    """A solution notebook's cells as a jupytext percent script (no outputs, no volatile metadata)."""
+    import jupytext
+    import nbformat
+
+    nb = nbformat.read(solution_path, as_version=4)
+    nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {}),
+                   "jupytext": {"notebook_metadata_filter": "-all", "cell_metadata_filter": "tags"}}
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
+    return jupytext.writes(nb, fmt="py:percent")
+
+
 def build(solutions: Path, notebooks: Path, check: bool = False) -> list[str]:
-    """Write (or with check=True, compare) every learner copy; return the names that were stale."""
+    """Write (or with check=True, compare) every learner copy and every solution's text twin
+    (solutions/text/NN.py); return the names that were stale."""
     stale = []
+    texts = solutions / TEXT_FOLDER
     notebooks.mkdir(parents=True, exist_ok=True)
     sources = sorted(solutions.glob("*.ipynb"))
     wanted = {p.name for p in sources}
@@ -98,9 +118,21 @@ def build(solutions: Path, notebooks: Path, check: bool = False) -> list[str]:
             stale.append(path.name)
             if not check:
                 target.write_text(text)
+        twin = texts / f"{path.stem}.py"
+        script = text_twin(path)
+        if (twin.read_text() if twin.exists() else None) != script:
+            stale.append(f"{TEXT_FOLDER}/{twin.name}")
+            if not check:
+                texts.mkdir(parents=True, exist_ok=True)
+                twin.write_text(script)
     for extra in sorted(notebooks.glob("*.ipynb")):
         if extra.name not in wanted:
             stale.append(extra.name + " (no solution)")
+            if not check:
+                extra.unlink()
+    for extra in sorted(texts.glob("*.py")) if texts.is_dir() else []:
+        if f"{extra.stem}.ipynb" not in wanted:
+            stale.append(f"{TEXT_FOLDER}/{extra.name} (no solution)")
             if not check:
                 extra.unlink()
     return stale
