@@ -1,4 +1,4 @@
-"""The package's shape, checked so the picture in docs/architecture.md cannot rot.
+"""The package's shape, checked so the picture in ARCHITECTURE.md cannot rot.
 
 - the import-linter contract in pyproject.toml (layers, independent projects, no cycles) holds;
 - package-internal imports sit at module top (one inside a function needs a comment saying why);
