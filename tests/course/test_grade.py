@@ -54,10 +54,12 @@ def course(tmp_path, monkeypatch):
     return solutions
 
 
-def run_grade(course, submissions: dict[str, list[str]], tmp_path, seeds=None, **kw) -> dict[str, grading.Grade]:
-    paths = [write_notebook(tmp_path / "in" / name, cells, (seeds or {}).get(name, 1))
-             for name, cells in submissions.items()]
-    grades = grading.grade(paths, tmp_path / "graded", solutions=course, **kw)
+def run_grade(course, submissions: dict[str, list[str]], tmp_path, seeds=None, overrides=None,
+              **kw) -> dict[str, grading.Grade]:
+    paths = {name: write_notebook(tmp_path / "in" / name, cells, (seeds or {}).get(name, 1))
+             for name, cells in submissions.items()}
+    by_path = {paths[name]: values for name, values in (overrides or {}).items()}
+    grades = grading.grade(list(paths.values()), tmp_path / "graded", solutions=course, overrides=by_path, **kw)
     return {g.submission: g for g in grades}
 
 
@@ -143,3 +145,79 @@ def test_the_command_line_prints_the_table_and_writes_the_results(course, tmp_pa
     assert statuses(saved["team1.ipynb"]) == {"ex1": "passed", "ex2": "passed", "ex3": "passed"}
     raw = {g["submission"]: g for g in json.loads((tmp_path / "graded" / "grades.json").read_text())}
     assert raw["team2.ipynb"]["notebook"] == NOTEBOOK and raw["team2.ipynb"]["parameters"]["seed"] == 1
+
+
+# -- a workshop: roster, per-learner folders, progress views and the gradebook -------------------------
+
+@pytest.fixture
+def only_the_test_project(course, monkeypatch):
+    """Seeds are checked against every registered notebook: here only the test project's."""
+    for stem in [s for s in PROJECTS if s != NOTEBOOK]:
+        monkeypatch.delitem(PROJECTS, stem)
+    return course
+
+
+def test_a_roster_run_grade_and_progress_for_a_mixed_room(only_the_test_project, tmp_path, capsys):
+    import csv
+
+    from lifecycle_lab.course import progress, roster
+
+    course = only_the_test_project
+
+    (tmp_path / "roster.csv").write_text("learner,seed,name\nana,4,Ana\nbo,7,Bo\ncy,,Cy\n")
+    learners = {e.learner: e for e in roster.read_roster(tmp_path / "roster.csv")}
+    assert learners["ana"].seed == 4 and learners["cy"].derived
+    assert learners["cy"].seed == roster.derived_seed("cy")  # stable: derived from the id alone
+    room = tmp_path / "submissions"
+    # ana answers everything right for her seed, bo gets ex1 wrong and copies ex3's reference, cy does nothing
+    write_notebook(room / "ana" / f"{NOTEBOOK}.ipynb", list(RIGHT.values()))
+    write_notebook(room / "bo" / f"{NOTEBOOK}.ipynb",
+                   ["ex1.check(1.0)", "ex2.hint(1)\n" + RIGHT["ex2"], "ex3.solution()\nex3.check(ex3.reference)"])
+    write_notebook(room / "cy" / f"{NOTEBOOK}.ipynb", [])
+    out = tmp_path / "graded"
+    assert cli.main(["grade", str(room), "--roster", str(tmp_path / "roster.csv"), "--out", str(out),
+                     "--solutions", str(course)]) == 0
+    saved = {g.learner: g for g in grading.read_grades(out / "grades.json")}
+    assert {k: g.parameters["seed"] for k, g in saved.items()} == {"ana": 4, "bo": 7, "cy": learners["cy"].seed}
+    assert statuses(saved["ana"]) == {"ex1": "passed", "ex2": "passed", "ex3": "passed"}
+    assert statuses(saved["bo"]) == {"ex1": "failed", "ex2": "passed", "ex3": "reference submitted"}
+    assert statuses(saved["cy"]) == {"ex1": "not attempted", "ex2": "not attempted", "ex3": "not attempted"}
+    capsys.readouterr()
+
+    assert cli.main(["progress", str(out)]) == 0
+    table = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
+    assert lines["ana"].endswith("3/3") and lines["cy"].endswith("0/3")
+    assert "FAIL" in lines["bo"] and "pass h1" in lines["bo"] and "ref s" in lines["bo"]
+    with (out / "progress.csv").open() as f:
+        long = list(csv.DictReader(f))
+    assert len(long) == 9
+    bo_ex3 = next(r for r in long if r["learner"] == "bo" and r["exercise"] == "ex3")
+    assert bo_ex3["status"] == "reference submitted" and bo_ex3["solution_viewed"] == "yes"
+    with (out / "gradebook.csv").open() as f:
+        book = list(csv.reader(f))
+    assert book[0][0] == "learner" and "1 point per exercise passed" in book[0][-1]
+    assert {row[0]: int(row[-1]) for row in book[1:]} == {"ana": 3, "bo": 1, "cy": 0}
+    page = (out / "progress.html").read_text()
+    assert page.count("<img src='data:image/png;base64,") == 3 and "<script" not in page
+    assert len(progress.rows(grading.read_grades(out / "grades.json"))) == 9
+
+
+def test_roster_errors_name_the_line_and_a_stranger_is_refused(only_the_test_project, tmp_path):
+    from lifecycle_lab.course import roster
+
+    course = only_the_test_project
+
+    (tmp_path / "bad.csv").write_text("learner,seed\nana,4\nana,5\n")
+    with pytest.raises(roster.RosterError, match="line 3: learner 'ana' appears twice"):
+        roster.read_roster(tmp_path / "bad.csv")
+    (tmp_path / "bad2.csv").write_text("learner,seed\nana,minus\n")
+    with pytest.raises(roster.RosterError, match="line 2: seed 'minus' must be a whole number"):
+        roster.read_roster(tmp_path / "bad2.csv")
+    (tmp_path / "bad3.csv").write_text("learner,seed\nana,1001\n")
+    with pytest.raises(roster.RosterError, match="seed 1001 for 'ana' does not work"):
+        roster.read_roster(tmp_path / "bad3.csv")  # the test project's declaration stops at 1000
+    (tmp_path / "ok.csv").write_text("learner,seed\nana,4\n")
+    write_notebook(tmp_path / "room" / "zed" / f"{NOTEBOOK}.ipynb", [])
+    assert cli.main(["grade", str(tmp_path / "room"), "--roster", str(tmp_path / "ok.csv"),
+                     "--solutions", str(course), "--out", str(tmp_path / "g")]) == 2

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from lifecycle_lab.base import paths
 from lifecycle_lab.base.errors import UsageError
-from lifecycle_lab.course.grade import format_grades, grade, write_grades
+from lifecycle_lab.course.grade import format_grades, grade, read_grades, write_grades
 from lifecycle_lab.course.learner import MarkerError, build
+from lifecycle_lab.course.progress import report as progress_report
+from lifecycle_lab.course.progress import terminal_table
+from lifecycle_lab.course.roster import RosterError, read_roster
 from lifecycle_lab.course.runner import UnknownParameter, format_table, run_notebook
 
 
@@ -23,6 +26,8 @@ def register(sub) -> None:
     run.add_argument("--fast", action="store_true", help="shorthand for -p fast=true (small sizes)")
     run.add_argument("--out", default=str(paths.BUILD / "course"), help="output folder (default build/course)")
     run.add_argument("--no-progress", action="store_true", help="hide the per-cell progress bar")
+    run.add_argument("--roster", metavar="CSV", help="run for every learner of a roster, each with their own "
+                     "seed, into OUT/<learner>/")
     run.set_defaults(handler=cmd_run)
 
     learner = sub.add_parser("learner", help="build the learner copies in notebooks/ from solutions/")
@@ -34,12 +39,22 @@ def register(sub) -> None:
     refresh.set_defaults(handler=cmd_refresh)
 
     grade = sub.add_parser("grade", help="execute submitted learner notebooks and tally their exercise checks")
-    grade.add_argument("paths", nargs="+", help="notebook files, or folders holding them")
+    grade.add_argument("paths", nargs="+", help="notebook files, or folders holding them (a sub-folder per "
+                       "learner: DIR/<learner>/*.ipynb)")
+    grade.add_argument("--roster", metavar="CSV", help="learners and their seeds: each submission is judged with "
+                       "its learner's seed")
     grade.add_argument("--out", default=str(paths.BUILD / "grading"),
                        help="where executed copies and the results (grades.json) go")
     grade.add_argument("--solutions", default=str(paths.SOLUTIONS),
                        help="folder of the reference notebooks (default: the workbook's solutions/)")
     grade.set_defaults(handler=cmd_grade)
+
+    progress = sub.add_parser("progress", help="the instructor's views of a grading run: learner x exercise "
+                              "matrix (CSV, table, HTML with a chart per exercise) and an LMS gradebook CSV")
+    progress.add_argument("source", help="the --out folder of `lifecycle-lab grade` (or its grades.json)")
+    progress.add_argument("--out", help="where to write progress.csv, progress.html, gradebook.csv "
+                          "(default: next to grades.json)")
+    progress.set_defaults(handler=cmd_progress)
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -84,17 +99,30 @@ def cmd_run(args) -> int:
     folder = paths.NOTEBOOKS if args.learner else paths.SOLUTIONS
     notebooks = select(folder, args.names, args.all)
     out = Path(args.out)
-    results = []
-    for index, path in enumerate(notebooks, start=1):
-        print(f"[{index}/{len(notebooks)}] {path.stem}", flush=True)
+    runs = [(out, params, "")]
+    if args.roster:
+        if "seed" in params:
+            raise UsageError("--roster gives every learner their own seed: drop --seed / -p seed=")
         try:
-            result = run_notebook(path, out, params, progress=not args.no_progress)
-        except UnknownParameter as err:
+            runs = [(out / entry.learner, {**params, "seed": entry.seed}, f"{entry.learner} (seed {entry.seed}) ")
+                    for entry in read_roster(args.roster)]
+        except RosterError as err:
             raise UsageError(str(err)) from None
-        if result.error:
-            copy = f"\n  executed copy with the error: {result.output}" if result.output.exists() else ""
-            print(f"  FAILED: {result.error}{copy}", file=sys.stderr)
-        results.append(result)
+    results = []
+    total = len(runs) * len(notebooks)
+    for target, values, who in runs:
+        for path in notebooks:
+            print(f"[{len(results) + 1}/{total}] {who}{path.stem}", flush=True)
+            try:
+                result = run_notebook(path, target, values, progress=not args.no_progress)
+            except UnknownParameter as err:
+                raise UsageError(str(err)) from None
+            if result.error:
+                copy = f"\n  executed copy with the error: {result.output}" if result.output.exists() else ""
+                print(f"  FAILED: {result.error}{copy}", file=sys.stderr)
+            if who:
+                result.notebook = f"{who.split()[0]}/{result.notebook}"
+            results.append(result)
     print()
     print(format_table(results))
     print(f"\nexecuted notebooks and their outputs: {out}")
@@ -144,20 +172,56 @@ def cmd_refresh(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_grade(args) -> int:
-    files: list[Path] = []
-    for name in args.paths:
+def submissions(names: list[str]) -> dict[Path, str]:
+    """Notebook files named or found in folders, each with its learner: the sub-folder it sits in
+    (DIR/<learner>/*.ipynb), or no one for a file given directly or lying in DIR itself."""
+    found: dict[Path, str] = {}
+    for name in names:
         path = Path(name)
         if path.is_dir():
-            files += sorted(path.glob("*.ipynb"))
+            for file in sorted(path.glob("*.ipynb")):
+                found[file] = ""
+            for file in sorted(path.glob("*/*.ipynb")):
+                if not file.parent.name.startswith("."):
+                    found[file] = file.parent.name
         elif path.suffix == ".ipynb" and path.exists():
-            files.append(path)
+            found[path] = ""
         else:
             raise UsageError(f"{name} is neither a notebook (.ipynb) nor a folder of notebooks")
-    if not files:
-        raise UsageError("no notebooks found in " + ", ".join(args.paths))
+    if not found:
+        raise UsageError("no notebooks found in " + ", ".join(names))
+    return found
+
+
+def cmd_grade(args) -> int:
+    files = submissions(args.paths)
+    overrides: dict[Path, dict] = {}
+    if args.roster:
+        try:
+            roster = {entry.learner: entry.seed for entry in read_roster(args.roster)}
+        except RosterError as err:
+            raise UsageError(str(err)) from None
+        strangers = sorted({who or "(no learner folder)" for who in files.values() if who not in roster})
+        if strangers:
+            raise UsageError(f"submissions from learners not on the roster: {', '.join(strangers)}; put each "
+                             f"learner's notebooks in DIR/<learner>/ and list the learner in {args.roster}")
+        overrides = {path: {"seed": roster[who]} for path, who in files.items()}
     out = Path(args.out)
-    grades = grade(files, out, solutions=Path(args.solutions))
+    grades = grade(list(files), out, overrides=overrides, learners=files, solutions=Path(args.solutions))
     print(format_grades(grades))
     print(f"\nresults: {write_grades(grades, out / 'grades.json')}")
     return 1 if any(g.error for g in grades) else 0
+
+
+def cmd_progress(args) -> int:
+    source = Path(args.source)
+    try:
+        written = progress_report(source, Path(args.out) if args.out else None)
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
+    path = source / "grades.json" if source.is_dir() else source
+    print(terminal_table(read_grades(path)))
+    print()
+    for kind, file in written.items():
+        print(f"{kind}: {file}")
+    return 0

@@ -194,18 +194,19 @@ def _with_judging_cell(solution: Path, project_name: str, ledgers: Mapping[str, 
     return path
 
 
-def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[str, Mapping[str, Any]] | None = None,
-          learners: Mapping[str, str] | None = None, solutions: Path | None = None) -> list[Grade]:
-    """Grade submissions (see the module docstring). `overrides[submission file name]` fixes parameters
-    (a roster's seed); `learners[file name]` names who submitted it; `solutions` is the folder of the
-    reference notebooks (default the workbook's solutions/)."""
+def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[Path, Mapping[str, Any]] | None = None,
+          learners: Mapping[Path, str] | None = None, solutions: Path | None = None) -> list[Grade]:
+    """Grade submissions (see the module docstring). `overrides[path]` fixes parameters (a roster's seed);
+    `learners[path]` names who submitted it (their folder); `solutions` is the folder of the reference
+    notebooks (default the workbook's solutions/)."""
     import nbformat
 
     out_dir.mkdir(parents=True, exist_ok=True)
     grades: list[Grade] = []
     groups: dict[tuple[str, str], list[tuple[Grade, Path]]] = {}
     for path in paths_:
-        g = Grade(path.name, learner=(learners or {}).get(path.name, ""))
+        learner = (learners or {}).get(path, "")
+        g = Grade(f"{learner}/{path.name}" if learner else path.name, learner=learner)
         grades.append(g)
         try:
             nb = nbformat.read(path, as_version=4)
@@ -215,12 +216,12 @@ def grade(paths_: list[Path], out_dir: Path, *, overrides: Mapping[str, Mapping[
         try:
             g.notebook = identify(nb, path)
             project = project_for(g.notebook)
-            g.parameters = submitted_parameters(nb, project, (overrides or {}).get(path.name))
+            g.parameters = submitted_parameters(nb, project, (overrides or {}).get(path))
         except Exception as err:  # noqa: BLE001 - one unreadable submission must not stop the others
             g.error = f"{path.name}: {err}" if not str(err).startswith(path.name) else str(err)
             continue
         g.exercises = {s.var: ExerciseGrade(s.var, s.title) for s in project.EXERCISES}
-        work = out_dir / path.stem
+        work = out_dir / learner / path.stem if learner else out_dir / path.stem
         ledger = work / "checks.jsonl"
         ledger.parent.mkdir(parents=True, exist_ok=True)
         ledger.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from lifecycle_lab.base import paths
 
-
 NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
 OFFLINE_SETTINGS = {NOTIFICATION_PLUGIN: {"fetchNews": "false", "checkForUpdates": False}}
 """Settings every learner's JupyterLab starts with: no Jupyter news fetched, no check for a newer release."""
