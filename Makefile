@@ -57,15 +57,22 @@ $(STAMP): requirements.lock pyproject.toml | $(UV)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-env: $(STAMP)
+# Node tools for the hub and the API collection tests (JupyterHub's proxy; pinned in package-lock.json).
+# Optional: without npm the course runs; the tests that need them skip (CI installs Node and fails instead).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "note: npm not found; the hub and API-collection tests will skip (apt install nodejs npm)"; fi
+
+env: $(STAMP) $(NODE_STAMP)
 
 course: $(STAMP)
 	$(PY) -m lifecycle_lab run --all --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	bash tests/run.sh
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NODE_STAMP)
 	bash tests/run.sh fast
 
 # Maintainers, before moving the lock: resolve the newest allowed versions into build/latest/.venv, run the

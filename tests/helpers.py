@@ -10,3 +10,78 @@ def outputs_text(result) -> str:
     from lifecycle_lab.course.summary import output_text
 
     return output_text(nbformat.read(result.output, as_version=4))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def execute_on_server(base: str, token: str, code_cells: list[str], *, timeout: float = 300) -> list[dict]:
+    """Run code cells in a new kernel of a Jupyter server through its REST and websocket kernel API (the
+    Jupyter messaging protocol, v5), as a browser would; return per cell {"text": printed text, "error": ...}.
+    Stops at the first cell that raises."""
+    import asyncio
+    import datetime
+    import json
+    import urllib.request
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    headers = {"Authorization": f"token {token}"}
+    req = urllib.request.Request(f"{base}/api/kernels", data=b"{}", headers={**headers, "Content-Type":
+                                                                               "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=60) as r:
+        kernel = json.load(r)["id"]
+    session = uuid.uuid4().hex
+
+    async def run() -> list[dict]:
+        ws_url = base.replace("http://", "ws://") + f"/api/kernels/{kernel}/channels?session_id={session}"
+        conn = await websocket_connect(HTTPRequest(ws_url, headers=headers), max_message_size=64 * 2**20)
+        results = []
+        try:
+            for code in code_cells:
+                msg_id = uuid.uuid4().hex
+                await conn.write_message(json.dumps({
+                    "header": {"msg_id": msg_id, "username": "test", "session": session, "version": "5.3",
+                               "msg_type": "execute_request", "date": datetime.datetime.now().isoformat()},
+                    "parent_header": {}, "metadata": {}, "channel": "shell",
+                    "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                                "allow_stdin": False, "stop_on_error": True}}))
+                text, error = [], None
+                while True:
+                    raw = await asyncio.wait_for(conn.read_message(), timeout)
+                    if raw is None:
+                        raise RuntimeError("the kernel's websocket closed")
+                    msg = json.loads(raw)
+                    if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                        continue
+                    kind, content = msg["msg_type"], msg["content"]
+                    if kind == "stream":
+                        text.append(content["text"])
+                    elif kind in ("execute_result", "display_data"):
+                        text.append(content["data"].get("text/plain", ""))
+                    elif kind == "error":
+                        error = f"{content['ename']}: {content['evalue']}"
+                    elif kind == "status" and content["execution_state"] == "idle":
+                        break
+                results.append({"text": "".join(text), "error": error})
+                if error:
+                    break
+        finally:
+            conn.close()
+        return results
+
+    try:
+        return asyncio.run(run())
+    finally:
+        delete = urllib.request.Request(f"{base}/api/kernels/{kernel}", headers=headers, method="DELETE")
+        try:
+            urllib.request.urlopen(delete, timeout=30).close()
+        except OSError:
+            pass

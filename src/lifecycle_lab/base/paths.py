@@ -24,7 +24,9 @@ SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 DATASETS = ROOT / "datasets"
 COURSE = ROOT / "course"
-BUILD = ROOT / "build"
+BUILD = Path(os.environ["LIFECYCLE_LAB_BUILD"]).resolve() if os.environ.get("LIFECYCLE_LAB_BUILD") else ROOT / "build"
+"""Where runs write (outputs, executed copies): build/ in the repository, or LIFECYCLE_LAB_BUILD (a hub sets it
+to each learner's own folder, since the repository is not theirs to write)."""
 
 
 def output_dir(notebook: str, requested: str | os.PathLike | None = None) -> Path:
