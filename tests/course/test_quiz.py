@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from lifecycle_lab.base import paths
 from lifecycle_lab.course import quiz as quizmod
 from lifecycle_lab.cli import main
 from lifecycle_lab.course.quiz import QuizError, load_quiz, parse_answers, parse_quiz
@@ -167,7 +169,7 @@ def test_cli_lists_quizzes(capsys):
     assert main(["quiz", "--list"]) == 0
     out = capsys.readouterr().out
     for name in ("framing", "data", "evaluation", "deployment", "monitoring", "retraining", "governance",
-                 "retirement"):
+                 "retirement", "quick_checks"):
         assert name in out
     assert "INVALID" not in out
 
@@ -215,3 +217,15 @@ def test_the_notebook_cells_shown_on_the_quizzes_page_work(capsys):
     assert listed, "the load cell should list the other quiz names"
     names = {listed.group(1), *[n.strip() for n in listed.group(2).split(",")]}
     assert names == set(quizmod.available())
+
+
+def test_every_quick_check_is_a_scored_question():
+    """course/quick_checks.md's QC1..QCn each have a scored question in the quick_checks quiz, in order."""
+    page = (paths.COURSE / "quick_checks.md").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"QC(\d+)\.", page)]
+    quiz = quizmod.load_quiz("quick_checks")
+    assert numbers and [q.id for q in quiz.questions] == sorted(set(numbers))
+    for q in quiz.questions:
+        assert q.prompt.startswith(f"QC{q.id}."), q.prompt[:20]
+        assert q.feedback(q.answer).passed
+        assert all(not q.feedback(k).passed for k in q.options if k != q.answer)
