@@ -85,3 +85,8 @@ def execute_on_server(base: str, token: str, code_cells: list[str], *, timeout: 
             urllib.request.urlopen(delete, timeout=30).close()
         except OSError:
             pass
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent / "fixtures"
+"""tests/fixtures: gradetest, a tiny practice project (three exercises, two artefacts) for the course tests."""
+GRADETEST_NOTEBOOK = "90_grading_test"

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "lifecycle_lab.course.lab",
     "lifecycle_lab.course.hub",
     "lifecycle_lab.course.interview",
+    "lifecycle_lab.course.portfolio",
     "lifecycle_lab.course.site_commands",
     "lifecycle_lab.projects.p01_tickets.commands",
 ]

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import FIXTURES  # noqa: E402
 
 from lifecycle_lab import cli
 from lifecycle_lab.course import grade as grading
 from lifecycle_lab.projects import PROJECTS
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOTEBOOK = "90_grading_test"
 
 SETUP = ("import gradetest.project as project\n"

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from helpers import execute_on_server, free_port
+
 from lifecycle_lab.base import paths
 from lifecycle_lab.course import hub
 from lifecycle_lab.course.roster import derived_seed

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from lifecycle_lab.base import paths
-from lifecycle_lab.course import quiz as quizmod
 from lifecycle_lab.cli import main
+from lifecycle_lab.course import quiz as quizmod
 from lifecycle_lab.course.quiz import QuizError, load_quiz, parse_answers, parse_quiz
 
 GOOD = textwrap.dedent("""
