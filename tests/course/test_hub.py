@@ -178,3 +178,29 @@ def test_learners_get_their_own_seed_run_notebook_00_and_cannot_read_each_other(
         peek = execute_on_server(server, token, [f"open('/home/{other}/lifecycle-lab/notebooks/00_start_here.ipynb')"])
         assert peek[0]["error"] and peek[0]["error"].startswith("PermissionError")
     assert derived_seed(LEARNERS[0]) != derived_seed(LEARNERS[1])
+
+
+def test_the_workspace_command_containers_and_kubernetes_run(tmp_path, monkeypatch, capsys):
+    from lifecycle_lab.cli import main
+
+    monkeypatch.setenv("LIFECYCLE_LAB_SEED", "77")
+    assert main(["workspace", "--home", str(tmp_path), "--seed-from-env"]) == 0
+    assert "seed = 77" in (tmp_path / "lifecycle-lab" / "notebooks" / "00_start_here.ipynb").read_text()
+    monkeypatch.setenv("LIFECYCLE_LAB_SEED", "x")
+    assert main(["workspace", "--home", str(tmp_path), "--seed-from-env"]) == 2
+
+
+def test_the_docker_and_kubernetes_hub_files_parse_and_name_real_commands():
+    import ast
+    import yaml
+
+    from lifecycle_lab.cli import build_parser
+
+    docker = (paths.ROOT / "docker" / "hub" / "jupyterhub_config_docker.py").read_text()
+    ast.parse(docker)
+    values = yaml.safe_load((paths.ROOT / "docker" / "hub" / "z2jh-values.yaml").read_text())
+    command = values["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"]
+    assert command[0] == "lifecycle-lab"
+    build_parser().parse_args(command[1:])  # the sub-command and its flags exist
+    assert "lifecycle-lab workspace --home /home/jovyan --seed-from-env" in docker
+    assert values["singleuser"]["memory"]["limit"] and values["singleuser"]["cpu"]["limit"]

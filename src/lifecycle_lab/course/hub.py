@@ -180,6 +180,14 @@ def register(sub) -> None:
     hub.add_argument("--print-config", action="store_true", help="write the config and print its path only")
     hub.set_defaults(handler=cmd_hub)
 
+    ws = sub.add_parser("workspace", help="copy the learner notebooks into HOME/lifecycle-lab with a learner's seed "
+                        "(what the hub does before each learner's server starts; for container and Kubernetes hubs)")
+    ws.add_argument("--home", required=True, help="the learner's home folder")
+    seed = ws.add_mutually_exclusive_group(required=True)
+    seed.add_argument("--seed", type=int, help="the learner's scenario seed")
+    seed.add_argument("--seed-from-env", action="store_true", help="read it from LIFECYCLE_LAB_SEED (set by the hub)")
+    ws.set_defaults(handler=cmd_workspace)
+
 
 def cmd_hub(args) -> int:
     if args.authenticator == "dummy" and not args.password:
@@ -194,3 +202,18 @@ def cmd_hub(args) -> int:
     os.chdir(config.parent)
     os.execv(cmd[0], cmd)
     return 0  # pragma: no cover - execv does not return
+
+
+def cmd_workspace(args) -> int:
+    if args.seed_from_env:
+        raw = os.environ.get("LIFECYCLE_LAB_SEED", "")
+        if not raw.isdigit():
+            print(f"lifecycle-lab workspace: LIFECYCLE_LAB_SEED={raw!r} is not a whole number; the hub sets it "
+                  f"(or pass --seed N)", file=sys.stderr)
+            return 2
+        seed = int(raw)
+    else:
+        seed = args.seed
+    folder = prepare_workspace(Path(args.home), seed)
+    print(f"{folder}: learner notebooks with seed {seed} (existing notebooks kept)")
+    return 0
