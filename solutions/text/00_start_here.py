@@ -34,16 +34,10 @@ min_precision = 0.75  # the precision the support team asks for when we flag a t
 output_dir = None     # where files go (default: build/outputs/00_start_here)
 
 # %%
-from lifecycle_lab.base import params
+from lifecycle_lab.projects import p00_start_here as project
 
-seed = params.require_int("seed", seed, low=0, high=2**31 - 1)
-fast = params.require_bool("fast", fast)
-n_tickets = params.require_int("n_tickets", n_tickets, low=200, high=1_000_000)
-urgent_share = params.require_float("urgent_share", urgent_share, low=0.05, high=0.5)
-min_precision = params.require_float("min_precision", min_precision, low=0.5, high=0.99)
-if fast:
-    n_tickets = min(n_tickets, 1000)
-print(f"seed={seed}, tickets={n_tickets}, urgent share={urgent_share}, precision target={min_precision}")
+P = project.PARAMETERS.validate(globals())  # types, bounds, the fast caps, and whether this combination can run
+print(f"seed={P.seed}, tickets={P.n_tickets}, urgent share={P.urgent_share}, precision target={P.min_precision}")
 
 # %% [markdown]
 # ## 1. Is this the environment the course was tested with?
@@ -107,7 +101,7 @@ from sklearn.metrics import confusion_matrix
 from lifecycle_lab.projects.p00_start_here.world import urgent_ticket_scores
 from lifecycle_lab.projects.p00_start_here import exercises as start_here
 
-tickets = urgent_ticket_scores(n=n_tickets, seed=seed, urgent_share=urgent_share)
+tickets = urgent_ticket_scores(n=P.n_tickets, seed=P.seed, urgent_share=P.urgent_share)
 truth = tickets["urgent"].to_numpy()
 scores = tickets["score"].to_numpy()
 print(f"{len(tickets)} scored tickets, {truth.sum()} urgent ({truth.mean():.1%})")
@@ -143,16 +137,17 @@ print(cm)
 ex1 = start_here.confusion_metrics(truth, predicted)
 ### BEGIN SOLUTION
 tn, fp, fn, tp = cm.ravel()
-precision = tp / (tp + fp)
+precision = tp / (tp + fp) if tp + fp else 0.0  # nothing flagged: count precision as 0, as sklearn does
 recall = tp / (tp + fn)
-answer = {"precision": precision, "recall": recall, "f1": 2 * precision * recall / (precision + recall)}
+f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+answer = {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 ### END SOLUTION
 #> answer = None  # a dict {"precision": ..., "recall": ..., "f1": ...}
 metrics_at_half = ex1.check(answer)
 
 # %% [markdown]
-# **Exercise 2.** Write `f1(tp, fp, fn)` as a function. The check runs it on six cases, including ones where
-# a naive formula divides by zero (no ticket flagged; no urgent ticket at all).
+# **Exercise 2.** Write `f1(tp, fp, fn)` as a function. The check runs it on seven cases, including ones where
+# a naive formula divides by zero (no ticket flagged; no urgent ticket at all; nothing to count at all).
 
 # %%
 ex2 = start_here.f1_from_counts()
@@ -218,7 +213,7 @@ table = pd.DataFrame({"threshold": thresholds, "precision": precision_curve[:-1]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(table.threshold, table.precision, label="precision")
 ax.plot(table.threshold, table.recall, label="recall")
-ax.axhline(min_precision, color="grey", linestyle=":", label=f"precision target {min_precision}")
+ax.axhline(P.min_precision, color="grey", linestyle=":", label=f"precision target {P.min_precision}")
 ax.set_xlabel("decision threshold (model score)")
 ax.set_ylabel("metric value (fraction)")
 ax.set_title("Precision and recall as the threshold moves")
@@ -232,9 +227,9 @@ table.iloc[:: max(1, len(table) // 10)].round(3)
 # trade-off. The check tests each field against the table above.
 
 # %%
-ex4 = start_here.threshold_memo(truth, scores, min_precision)
+ex4 = start_here.threshold_memo(truth, scores, P.min_precision)
 ### BEGIN SOLUTION
-ok = table[table.precision >= min_precision]
+ok = table[table.precision >= P.min_precision]
 row = ok.loc[ok.recall.idxmax()]
 answer = {"threshold": float(row.threshold), "recall": float(row.recall),
           "reason": "the lowest threshold that meets the precision target keeps recall as high as possible; "
@@ -275,7 +270,7 @@ answered_right = quiz.answer(2, round(f1(40, 10, 20), 3))  # your f1 from exerci
 # %%
 from lifecycle_lab.course import summary
 
-summary(f"ROC-AUC {auc:.3f}; flag at score >= {decision['threshold']:.3f} for precision >= {min_precision} "
+summary(f"ROC-AUC {auc:.3f}; flag at score >= {decision['threshold']:.3f} for precision >= {P.min_precision} "
         f"with recall {decision['recall']:.2f}",
         roc_auc=round(float(auc), 4), threshold=round(float(decision["threshold"]), 4),
         recall=round(float(decision["recall"]), 4), f1_at_half=round(float(metrics_at_half["f1"]), 4),

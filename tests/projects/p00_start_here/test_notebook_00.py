@@ -22,10 +22,20 @@ def test_learner_copy_runs_unattempted_with_another_seed(run_notebook):
 
 
 def test_bad_parameter_stops_with_a_clear_message(notebook_out):
-    from lifecycle_lab.base import paths
-    from lifecycle_lab.course.runner import run_notebook
+    """Refused twice: by the runner before a kernel starts, and by the notebook's own validation cell (a
+    learner who edits the parameters cell by hand gets the same message)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
 
-    result = run_notebook(paths.NOTEBOOKS / "00_start_here.ipynb", notebook_out / "bad", {"min_precision": 2},
-                          progress=False)
-    assert result.status == "failed"
-    assert "ParameterError" in result.error and "min_precision=2 is out of range" in result.error
+    from lifecycle_lab.base import paths
+    from lifecycle_lab.course.runner import UnknownParameter, run_notebook
+
+    with pytest.raises(UnknownParameter, match="min_precision=2 is out of range"):
+        run_notebook(paths.NOTEBOOKS / "00_start_here.ipynb", notebook_out / "bad", {"min_precision": 2},
+                     progress=False)
+    with pytest.raises(PapermillExecutionError) as stopped:
+        papermill.execute_notebook(str(paths.NOTEBOOKS / "00_start_here.ipynb"), str(notebook_out / "bad.ipynb"),
+                                   parameters={"min_precision": 2}, kernel_name="python3", progress_bar=False,
+                                   cwd=str(paths.NOTEBOOKS))
+    assert stopped.value.ename == "ParameterError" and "min_precision=2 is out of range" in stopped.value.evalue
+    assert stopped.value.exec_count <= 3  # the validation cell, before any data is built

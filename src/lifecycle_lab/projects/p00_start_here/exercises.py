@@ -6,7 +6,8 @@ different seed gives different numbers and the checks still hold.
 
 from __future__ import annotations
 
-from lifecycle_lab.exercises.core import Case, DecisionExercise, ExerciseSet, Field, FunctionExercise, ValueExercise
+from lifecycle_lab.exercises.core import (Case, DecisionExercise, ExerciseSet, Field, FunctionExercise, ValueExercise,
+                                          as_number, not_a_number)
 
 EXERCISES = ExerciseSet("00_start_here")
 """The exercises of notebook 00_start_here, in order (tests and the grader count from this)."""
@@ -47,14 +48,16 @@ def f1_from_counts() -> FunctionExercise:
     """Exercise 2: write f1(tp, fp, fn), including the cases where a denominator is zero."""
     import math
 
-    counts = [(40, 10, 10), (90, 30, 5), (5, 0, 45), (0, 0, 7), (0, 3, 0), (1, 0, 0)]
+    counts = [(40, 10, 10), (90, 30, 5), (5, 0, 45), (0, 0, 7), (0, 3, 0), (1, 0, 0), (0, 0, 0)]
     whys = ["balanced errors", "many false positives", "high precision, low recall",
             "no positive predictions: precision is undefined, count it as 0",
-            "no true positives at all: F1 is 0", "one perfect prediction"]
+            "no true positives at all: F1 is 0", "one perfect prediction",
+            "nothing to count at all (no urgent ticket, none flagged): every denominator is 0, F1 is 0"]
     cases = [Case((tp, fp, fn), _f1_oracle(tp, fp, fn), why) for (tp, fp, fn), why in zip(counts, whys)]
     return FunctionExercise(
         cases,
-        compare=lambda got, want: got is not None and math.isclose(float(got), want, abs_tol=1e-9),
+        # a plain number only: a numeric string or a one-element array is not a usable F1
+        compare=lambda got, want: as_number(got) is not None and math.isclose(as_number(got), want, abs_tol=1e-9),
         reference=lambda tp, fp, fn: _f1_oracle(tp, fp, fn),
         hints=["F1 = 2 tp / (2 tp + fp + fn) is the same as the harmonic mean and never divides by zero "
                "unless tp, fp and fn are all zero.",
@@ -102,6 +105,8 @@ def threshold_memo(y_true, y_score, min_precision: float) -> DecisionExercise:
     threshold, _, best_recall = best_threshold(y_true, y_score, min_precision)
 
     def meets_target(value, answer) -> str | None:
+        if as_number(value) is None:  # "0.5" or a one-row Series would break the next cell's formatting
+            return not_a_number("the threshold", value)
         flagged = y_score >= float(value)
         if not flagged.any():
             return "no ticket would be flagged at this threshold; lower it."
