@@ -1,10 +1,15 @@
 """Model artifacts you can trust, and the experiment log and model registry (MLflow on local SQLite).
 
 Why: a model file alone does not say which code, data and seed made it, and a pickle runs arbitrary code
-when loaded. Here an artifact is a folder with `model.skops` (skops: loads only types you trust) and
+when loaded. Here an artifact is a folder with `model.skops` (skops: loads only the types you name) and
 `model.json` recording the version, the training-data hash, the seed, library versions, metrics, the
 review threshold chosen with the model, the file's sha256 and a sha256 of the metadata itself.
 `load_artifact` recomputes both and refuses a tampered or mismatched artifact before anything is served.
+
+A model file is code unless proven otherwise: a skops file names the Python types and functions to rebuild,
+and a vectorizer whose `analyzer` is `builtins.eval` evaluates every text it is given. So `load_artifact`
+reads the file's schema (JSON, nothing imported or run) and loads it only when every type in it is on
+`ALLOWED_TYPES`, the exact list of types the workbook's pipelines contain; anything else is refused by name.
 
 MLflow keeps the experiment history and the registry (aliases champion / challenger) in one SQLite file:
 never the file store, and with telemetry switched off. What is served is what the registry says:
@@ -33,12 +38,33 @@ from lifecycle_lab.base.errors import LifecycleLabError
 
 MODEL_FILE = "model.skops"
 META_FILE = "model.json"
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.", "builtins.")
+# The exact types (and the skops node that rebuilds each) in the pipelines the workbook trains and serves:
+# `tickets.build_pipeline` as notebook 01, the nightly job and an MLflow export write it. Derived from those
+# files' schemas (skops.io.get_untrusted_types lists none of them: skops trusts every scikit-learn class by
+# default, FunctionTransformer and its `func` included). No prefixes: a new type is added here on purpose.
+ALLOWED_TYPES: dict[str, frozenset[str]] = {
+    "builtins.dict": frozenset({"DictNode"}),
+    "builtins.list": frozenset({"ListNode"}),
+    "builtins.str": frozenset({"JsonNode", "TypeNode"}),
+    "builtins.tuple": frozenset({"TupleNode"}),
+    "numpy.float64": frozenset({"TypeNode"}),
+    "numpy.ndarray": frozenset({"NdArrayNode"}),
+    "sklearn.feature_extraction.text.TfidfTransformer": frozenset({"ObjectNode"}),
+    "sklearn.feature_extraction.text.TfidfVectorizer": frozenset({"ObjectNode"}),
+    "sklearn.linear_model._logistic.LogisticRegression": frozenset({"ObjectNode"}),
+    "sklearn.pipeline.FeatureUnion": frozenset({"ObjectNode"}),
+    "sklearn.pipeline.Pipeline": frozenset({"ObjectNode"}),
+}
+MAX_SCHEMA_BYTES = 64 << 20  # a schema.json larger than this is not one of the workbook's models
 RECORDED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "pandas")
 
 
 class ArtifactError(LifecycleLabError, ValueError):
     """An artifact is missing, tampered with, or does not match what the caller expects."""
+
+
+class UntrustedArtifactError(ArtifactError):
+    """A model file is not a skops file, or names a type outside ALLOWED_TYPES: refused before loading."""
 
 
 @dataclass
@@ -170,18 +196,75 @@ def serving_threshold(meta: ArtifactMeta, override: float | None = None) -> floa
     return _check_threshold(value)
 
 
+def _walk_types(node, found: set[tuple[str, str]]) -> None:
+    """Every (module.type, skops node kind) a skops schema names, at any depth (iteratively: no recursion limit)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "__loader__" in item:
+                found.add((f"{item.get('__module__', '?')}.{item.get('__class__', '?')}", str(item["__loader__"])))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def artifact_types(path: str | Path) -> set[tuple[str, str]]:
+    """The (type, skops node kind) pairs a .skops file would rebuild, read from its schema.json only.
+
+    Nothing is imported or constructed. A file that is not a zip with a JSON schema (a pickle, say) is
+    refused with UntrustedArtifactError.
+    """
+    import zipfile
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    how = ("it is a Python pickle, which runs code when loaded" if head[:1] == b"\x80" else
+           f"it starts with {head!r}")
+    if not zipfile.is_zipfile(path):
+        raise UntrustedArtifactError(f"refusing to load {path}: it is not a skops file (a zip archive); {how}. "
+                                     f"Re-save the model with registry.save_artifact or re-export it from the "
+                                     f"registry (lifecycle-lab export-model)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("schema.json")
+            if info.file_size > MAX_SCHEMA_BYTES:
+                raise UntrustedArtifactError(f"refusing to load {path}: its schema.json is {info.file_size} bytes, "
+                                             f"more than {MAX_SCHEMA_BYTES}; this is not one of the workbook's models")
+            schema = json.loads(archive.read(info))
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as err:
+        raise UntrustedArtifactError(f"refusing to load {path}: it is not a readable skops file ({type(err).__name__}: "
+                                     f"{err}); re-save it with registry.save_artifact") from None
+    found: set[tuple[str, str]] = set()
+    _walk_types(schema, found)
+    return found
+
+
+def check_model_file(path: str | Path) -> list[str]:
+    """Refuse (UntrustedArtifactError, naming them) a model file with any type outside ALLOWED_TYPES.
+
+    Returns the sorted type names it contains, all allowed: what skops is then told to trust.
+    """
+    path = Path(path)
+    found = artifact_types(path)
+    foreign = sorted(f"{name} ({kind})" for name, kind in found if kind not in ALLOWED_TYPES.get(name, ()))
+    if foreign:
+        raise UntrustedArtifactError(f"refusing to load {path}: it contains types that are not on the allow-list "
+                                     f"of the workbook's pipelines (registry.ALLOWED_TYPES): {foreign}. A model file "
+                                     f"can carry code (a function as an analyzer runs on every text); nothing "
+                                     f"was loaded. Re-train the model, or, if you wrote that pipeline yourself and "
+                                     f"read every type above, add exactly those types to ALLOWED_TYPES")
+    return sorted({name for name, _ in found})
+
+
 def load_artifact(folder: str | Path, *, expected_version: str | None = None):
-    """(model, meta) after verifying the artifact; only types from sklearn/numpy/scipy are trusted."""
+    """(model, meta) after verifying the artifact; only the exact types in ALLOWED_TYPES are loaded."""
     import skops.io as sio
 
     meta = verify_artifact(folder, expected_version=expected_version)
     path = Path(folder) / MODEL_FILE
-    untrusted = sio.get_untrusted_types(file=path)
-    foreign = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if foreign:
-        raise ArtifactError(f"refusing to load {path}: it contains types outside scikit-learn/numpy/scipy: "
-                            f"{foreign}; inspect them and load explicitly if you trust them")
-    model = sio.load(path, trusted=untrusted)
+    model = sio.load(path, trusted=check_model_file(path))
     if [str(c) for c in model.classes_] != meta.classes:
         raise ArtifactError(f"refusing to serve: the model's classes {list(model.classes_)} differ from the "
                             f"recorded {meta.classes}")
@@ -281,8 +364,34 @@ def aliases(uri: str, name: str) -> dict[str, int]:
 
 def load_registered(uri: str, name: str, alias: str):
     """The model an alias points to, loaded through MLflow's `models:/name@alias` URI."""
-    mlflow = _mlflow(uri)
-    return mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+    return _load_registered_checked(_mlflow(uri), name, alias)
+
+
+def _load_registered_checked(mlflow, name: str, alias: str):
+    """The registered model, loaded with the same allow-list as load_artifact (not MLflow's recorded
+    `skops_trusted_types`, which whoever can write the registry's artifacts can rewrite)."""
+    import tempfile
+
+    import skops.io as sio
+    import yaml
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}@{alias}", dst_path=tmp))
+        try:
+            flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"]["sklearn"]
+        except (OSError, KeyError, TypeError, yaml.YAMLError) as err:
+            raise UntrustedArtifactError(f"refusing to load {name}@{alias}: its MLmodel file has no readable "
+                                         f"sklearn flavour ({type(err).__name__}: {err})") from None
+        if flavor.get("serialization_format") != "skops":
+            raise UntrustedArtifactError(f"refusing to load {name}@{alias}: it is stored as "
+                                         f"{flavor.get('serialization_format')!r}, not skops; a pickle runs code "
+                                         f"when loaded. Log it with log_and_register, which writes skops")
+        path = local / str(flavor.get("pickled_model", "model.skops"))
+        if not path.resolve().is_relative_to(local.resolve()) or not path.is_file():
+            raise UntrustedArtifactError(f"refusing to load {name}@{alias}: its model file {path.name!r} is missing "
+                                         f"or outside the model folder")
+        return sio.load(path, trusted=check_model_file(path))
 
 
 def export_artifact(uri: str, name: str, alias: str, folder: str | Path) -> ArtifactMeta:
@@ -312,7 +421,7 @@ def export_artifact(uri: str, name: str, alias: str, folder: str | Path) -> Arti
         raise ArtifactError(f"registered version {mv.version} of {name!r} lacks {missing} in its run; log it "
                             f"with log_and_register(training_data_sha256=..., params={{'seed': ...}})")
     threshold = float(tags[TAG_THRESHOLD]) if TAG_THRESHOLD in tags else None
-    model = mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+    model = _load_registered_checked(mlflow, name, alias)
     meta = save_artifact(model, folder, name=name, version=str(mv.version), training_data_sha256=tags[TAG_DATA],
                          seed=int(params["seed"]), metrics=dict(run.data.metrics), params=dict(params),
                          review_threshold=threshold,

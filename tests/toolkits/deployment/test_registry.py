@@ -119,7 +119,7 @@ def test_foreign_code_in_an_artifact_is_refused(tmp_path, trained):
     data, model = trained
     sneaky = make_pipeline(FunctionTransformer(_shout), model)
     registry.save_artifact(sneaky, tmp_path / "sneaky", name="t", version="1", training_data_sha256="x", seed=1)
-    with pytest.raises(registry.ArtifactError, match="outside scikit-learn/numpy/scipy.*_shout"):
+    with pytest.raises(registry.UntrustedArtifactError, match="not on the allow-list.*_shout"):
         registry.load_artifact(tmp_path / "sneaky")
 
 
