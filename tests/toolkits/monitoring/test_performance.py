@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lifecycle_lab.governance import GovernanceError, business as bz
+from lifecycle_lab.evaluation import costs
 from lifecycle_lab.monitoring import performance as perf
+from lifecycle_lab.monitoring.drift import MonitorInputError
 from lifecycle_lab.projects.p03_governance import world as tx
 
-COSTS = bz.Costs(fp=10, fn=250, review=3)
+COSTS = costs.Costs(fp=10, fn=250, review=3)
 
 
 def _world(concept: bool, data: bool = True, seed: int = 3):
@@ -41,18 +42,18 @@ def test_monthly_performance_matches_sklearn(drifting):
         got = table.set_index("month").loc[m]
         assert got.precision == pytest.approx(precision_score(rows.label, flag))
         assert got.recall == pytest.approx(recall_score(rows.label, flag))
-        assert got.cost_per_1k == pytest.approx(1000 * bz.expected_cost(rows.label, flag, COSTS)["cost_per_decision"])
+        assert got.cost_per_1k == pytest.approx(1000 * costs.expected_cost(rows.label, flag, COSTS)["cost_per_decision"])
     assert table.set_index("month").loc[15, "labelled_share"] < 0.5
 
 
 def test_monthly_performance_errors_on_a_missing_month_and_bad_threshold(drifting):
     world, p = drifting
     gap = world.month != 4
-    with pytest.raises(GovernanceError, match=r"month\(s\) \[4\]"):
+    with pytest.raises(MonitorInputError, match=r"month\(s\) \[4\]"):
         perf.monthly_performance(world[gap], p[gap.to_numpy()], 0.05, COSTS)
-    with pytest.raises(GovernanceError, match="threshold"):
+    with pytest.raises(MonitorInputError, match="threshold"):
         perf.monthly_performance(world, p, 1.5, COSTS)
-    with pytest.raises(GovernanceError, match="values for"):
+    with pytest.raises(MonitorInputError, match="values for"):
         perf.monthly_performance(world, p[:10], 0.05, COSTS)
     unlabelled = world.assign(label_known=world.month == 0)
     t = perf.monthly_performance(unlabelled, p, 0.05, COSTS)
@@ -69,9 +70,9 @@ def test_concept_drift_found_near_its_true_onset_and_not_without_it(drifting):
     quiet_world, quiet_p = _world(False)
     assert perf.calibration_drift(quiet_world, quiet_p).attrs["onset"] is None
     assert perf.detection_month(quiet_world, quiet_p) is None
-    with pytest.raises(GovernanceError, match="empty"):
+    with pytest.raises(MonitorInputError, match="empty"):
         perf.calibration_drift(world.iloc[:0], p[:0])
-    with pytest.raises(GovernanceError, match="missing.*label_col="):
+    with pytest.raises(MonitorInputError, match="missing.*label_col="):
         perf.calibration_drift(world.drop(columns="label"), p)
 
 
@@ -90,5 +91,5 @@ def test_input_drift_uses_monitor_and_follows_the_switch():
     assert row.ks_pvalue < 1e-3 and not row.drifted
     off = tx.simulate("fraud", months=18, n_per_month=3000, seed=1, concept_drift=False, data_drift=False)
     assert not perf.input_drift(off, num, cat).drifted.any()
-    with pytest.raises(GovernanceError, match="not a column"):
+    with pytest.raises(MonitorInputError, match="not a column"):
         perf.input_drift(on, ["nope"], [])
