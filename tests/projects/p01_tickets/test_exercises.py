@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score
 
 from lifecycle_lab.deployment import mltestscore
-from lifecycle_lab.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 from lifecycle_lab.projects.p01_tickets import exercises as ex
 from lifecycle_lab.projects.p01_tickets import world as tickets
 
@@ -34,8 +34,14 @@ def test_macro_f1_exercise(preds):
     assert e.evaluate(None).status == NOT_ATTEMPTED
 
 
-def test_keyword_exercise():
-    e = ex.keyword_baseline(tickets.KEYWORDS)
+@pytest.fixture(scope="module")
+def val_texts():
+    data = tickets.generate(seed=42, n_tickets=1000)
+    return tickets.stratified_split(data, 42)[1]["text"].tolist()
+
+
+def test_keyword_exercise(val_texts):
+    e = ex.keyword_baseline(tickets.KEYWORDS, val_texts)
     assert e.evaluate(tickets.keyword_rule).status == CORRECT
     case_sensitive = lambda t: "Billing" if "invoice" in t or "refund" in t or "charge" in t else (  # noqa: E731
         "Technical Issue" if "error" in t or "broken" in t else "General Inquiry")
@@ -99,7 +105,7 @@ def test_p99_exercise():
 
 def test_exercises_are_numbered_in_order_of_appearance(preds):
     y, pred, conf = preds
-    names = [ex.schema_check().name, ex.keyword_baseline(tickets.KEYWORDS).name, ex.macro_f1(y, pred, CLASSES).name,
+    names = [ex.schema_check().name, ex.keyword_baseline(tickets.KEYWORDS, []).name, ex.macro_f1(y, pred, CLASSES).name,
              ex.review_threshold(y, pred, conf, 0.9).name, ex.p99([1.0, 2.0, 3.0]).name,
              ex.ml_test_score_section("infrastructure", mltestscore.BEGINNER_SYSTEM).name]
     assert [n.split()[0] for n in names] == ["ex1", "ex2", "ex3", "ex4", "ex5", "ex6"]
@@ -149,3 +155,82 @@ def test_ml_test_score_exercise_refuses_copied_or_careless_answers():
     vague = _problem(e.evaluate(_answer(why="these three tests seem the most useful ones to add next")), "why")
     assert "minimum" in vague
     assert _problem(e.evaluate(_answer(section_sum=5)), "section_sum")
+
+
+# -- issue 15, item 4: checks that accepted wrong or unusable answers ----------------------------------------
+
+def test_schema_exercise_refuses_a_presence_only_id_check():
+    from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
+
+    schema = ticket_schema()
+    e = ex.schema_check()
+
+    def presence_only(row):  # the id key exists: None and blank ids pass
+        if "ticket_id" not in row:
+            return "ticket_id is missing"
+        return check_row(schema, {**row, "ticket_id": "X1"})
+
+    fb = e.evaluate(presence_only)
+    assert fb.status == INCORRECT
+    assert sum("ticket_id" in p for p in fb.problems) == 3  # None, "" and "   "
+
+
+def test_keyword_exercise_refuses_a_rule_with_a_few_of_the_keywords(val_texts):
+    """A rule with 6 of the 20 keywords passed the hand-written cases; it disagrees with the reference on
+    many validation tickets (oracle: world.keyword_rule on the same texts)."""
+    few = {"Billing": ("invoice", "refund", "charge"), "Technical Issue": ("error", "broken", "crash")}
+
+    def rule(text):
+        lowered = str(text).lower()
+        for cls in ("Billing", "Technical Issue"):
+            if any(w in lowered for w in few[cls]):
+                return cls
+        return "General Inquiry"
+
+    assert all(rule(c.args[0]) == c.expected for c in ex.KEYWORD_CASES)  # the old cases let it through
+    disagree = np.mean([rule(t) != tickets.keyword_rule(t) for t in val_texts])
+    assert disagree > 0.2
+    fb = ex.keyword_baseline(tickets.KEYWORDS, val_texts).evaluate(rule)
+    assert fb.status == INCORRECT
+    assert any("keyword" in p for p in fb.problems)
+    shown, more = fb.problems[:-1], int(fb.problems[-1].split(" and ")[1].split()[0])  # "... and N more cases differ"
+    missed_keywords = 20 - 6
+    real = len(set(val_texts[:ex.MAX_REAL_CASES]))
+    assert len(shown) + more >= missed_keywords + int(disagree * real) - 2  # the validation tickets fail too
+    # one forgotten keyword is caught by its own case, even on data where it never occurs
+    minus_one = lambda t: "General Inquiry" if "receipt" in str(t).lower() and tickets.keyword_rule(t) == "Billing" \
+        and not any(w in str(t).lower() for w in tickets.KEYWORDS["Billing"] if w != "receipt") \
+        else tickets.keyword_rule(t)  # noqa: E731
+    assert ex.keyword_baseline(tickets.KEYWORDS, []).evaluate(minus_one).status == INCORRECT
+    assert ex.keyword_baseline(tickets.KEYWORDS, val_texts).evaluate(tickets.keyword_rule).status == CORRECT
+
+
+@pytest.mark.parametrize("factory", ["macro_f1", "p99"])
+def test_numeric_checks_refuse_strings_and_one_element_series(preds, factory):
+    import pandas as pd
+
+    y, pred, _ = preds
+    e = ex.macro_f1(y, pred, CLASSES) if factory == "macro_f1" else ex.p99([10.0, 20.0, 30.0, 40.0])
+    right = float(e.expected)
+    as_text = e.evaluate(f"{right}")
+    assert as_text.status == INCORRECT and "give the number itself" in as_text.problems[0]
+    series = e.evaluate(pd.Series([right]))
+    assert series.status == INCORRECT and "float(x)" in series.problems[0]
+    assert e.evaluate(np.float64(right)).status == CORRECT
+    assert isinstance(e.usable(np.float64(right)), float)  # what the next cell formats with :.4f
+
+
+def test_review_threshold_exercise_refuses_numbers_as_text(preds):
+    y, pred, conf = preds
+    e = ex.review_threshold(y, pred, conf, 0.9)
+    ref = e.reference
+    fb = e.evaluate({"threshold": str(ref["threshold"]), "automated_share": str(ref["automated_share"])})
+    assert fb.status == INCORRECT
+    assert any(p.startswith("threshold: got the text") for p in fb.problems)
+    assert any(p.startswith("automated_share: got the text") for p in fb.problems)
+
+
+def test_ml_test_score_sum_must_be_a_number():
+    e = ex.ml_test_score_section("infrastructure", mltestscore.BEGINNER_SYSTEM)
+    fb = e.evaluate(_answer(section_sum="4.5"))
+    assert "section_sum: got the text" in " ".join(fb.problems)

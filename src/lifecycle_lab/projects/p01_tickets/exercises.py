@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 
 from lifecycle_lab.deployment import mltestscore
-from lifecycle_lab.exercises.core import Case, DecisionExercise, ExerciseSet, Field, FunctionExercise, ValueExercise
+from lifecycle_lab.exercises.core import (Case, DecisionExercise, ExerciseError, ExerciseSet, Field,
+                                          FunctionExercise, ValueExercise, as_number, not_a_number)
 from lifecycle_lab.projects.p01_tickets.schema import check_row, ticket_schema
-from lifecycle_lab.projects.p01_tickets.world import keyword_rule
+from lifecycle_lab.projects.p01_tickets.world import KEYWORDS, keyword_rule
 
 EXERCISES = ExerciseSet("01_beginner_ticket_classifier")
 """The exercises of notebook 01_beginner_ticket_classifier, in order (tests and the grader count from this)."""
@@ -49,14 +50,44 @@ KEYWORD_CASES = [
 ]
 
 
+MAX_REAL_CASES = 300
+"""Real tickets the keyword rule is run on (the first ones of the validation set): enough that a rule missing
+a few keywords disagrees somewhere, few enough that the recorded answer stays small at any data size."""
+
+
+def keyword_cases(keywords: dict, texts=()) -> list[Case]:
+    """The hand-written cases, one case per keyword (a rule that forgets a keyword fails it), and real
+    tickets whose expected class is the reference rule's (`world.keyword_rule`, the independent oracle)."""
+    cases = list(KEYWORD_CASES)
+    for cls in ("Billing", "Technical Issue"):
+        for word in keywords[cls]:
+            text = f"Hello, {word.upper() if len(word) % 2 else word} here"
+            cases.append(Case((text,), keyword_rule(text), f"{word!r} is a {cls} keyword"))
+    seen = set()
+    for text in texts:
+        text = str(text)
+        if text in seen:
+            continue
+        seen.add(text)
+        cases.append(Case((text,), keyword_rule(text), "a validation ticket: the reference rule's class"))
+        if len(seen) >= MAX_REAL_CASES:
+            break
+    return cases
+
+
 @EXERCISES.exercise("ex2", "keyword baseline")
-def keyword_baseline(keywords: dict) -> FunctionExercise:
-    """Exercise 2: write the keyword-rule classifier (the non-ML alternative) as a function of the text."""
+def keyword_baseline(keywords: dict, texts=()) -> FunctionExercise:
+    """Exercise 2: write the keyword-rule classifier (the non-ML alternative) as a function of the text.
+
+    `texts`: real tickets (the notebook passes its validation texts); the learner's rule must agree with
+    the reference on each, besides the edge cases and one case per keyword."""
+    if dict(keywords) != dict(KEYWORDS):
+        raise ExerciseError("keyword_baseline checks the notebook's keyword lists (world.KEYWORDS); pass those")
 
     billing = ", ".join(repr(w) for w in keywords["Billing"])
     technical = ", ".join(repr(w) for w in keywords["Technical Issue"])
     return FunctionExercise(
-        KEYWORD_CASES, reference=keyword_rule,
+        keyword_cases(keywords, texts), reference=keyword_rule,
         hints=["Lower-case the text first, then test `word in text` for each keyword.",
                f"Billing words first ({billing}); then technical words ({technical}); "
                f"otherwise return 'General Inquiry'.",
@@ -65,6 +96,11 @@ def keyword_baseline(keywords: dict) -> FunctionExercise:
                  "    if any(w in t for w in KEYWORDS['Billing']):\n        return 'Billing'\n"
                  "    if any(w in t for w in KEYWORDS['Technical Issue']):\n        return 'Technical Issue'\n"
                  "    return 'General Inquiry'")
+
+
+def _number_advice(key: str, value) -> str:
+    """The framework's advice for a value that is not a plain number, without repeating the field's name."""
+    return not_a_number(key, value).split(": ", 1)[1]
 
 
 def _auto_precision(y_true, y_pred, conf, t):
@@ -98,6 +134,8 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
         reference = {"threshold": best_t, "automated_share": best_cov}
 
     def check_threshold(value, answer):
+        if as_number(value) is None:
+            return _number_advice("threshold", value)
         p, cov = _auto_precision(y_true, y_pred, conf, float(value))
         if not cov:
             return None if best_t is None else "no ticket would be automated at that threshold; lower it"
@@ -110,6 +148,10 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
         return None
 
     def check_share(value, answer):
+        if as_number(value) is None:
+            return _number_advice("automated_share", value)
+        if as_number(answer.get("threshold")) is None:
+            return "give the threshold as a number first"
         threshold = float(answer.get("threshold"))
         share = _auto_precision(y_true, y_pred, conf, threshold)[1]
         if math.isclose(float(value), share, abs_tol=0.002):
@@ -135,16 +177,23 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
 
 # -- exercise 1: the schema check -----------------------------------------------------------------------
 
+REASON = "a reason (a string)"
+
+
 def _schema_cases():
     too_long = "x" * 2001
     return [
         Case(({"ticket_id": "T1", "text": "My invoice is wrong", "label": "Billing"},), None, "a valid row"),
-        Case(({"ticket_id": "T2", "text": "", "label": "Billing"},), "reason", "empty text"),
-        Case(({"ticket_id": "T3", "text": "   ", "label": "Billing"},), "reason", "blank text is empty too"),
-        Case(({"ticket_id": "T4", "text": too_long, "label": "Billing"},), "reason", "longer than 2,000 characters"),
-        Case(({"ticket_id": "T5", "text": 42, "label": "Billing"},), "reason", "text must be a string"),
-        Case(({"ticket_id": "T6", "text": "hello", "label": "Sales"},), "reason", "label outside the three classes"),
-        Case(({"text": "hello", "label": "Billing"},), "reason", "ticket_id missing"),
+        Case(({"ticket_id": "T2", "text": "", "label": "Billing"},), REASON, "empty text"),
+        Case(({"ticket_id": "T3", "text": "   ", "label": "Billing"},), REASON, "blank text is empty too"),
+        Case(({"ticket_id": "T4", "text": too_long, "label": "Billing"},), REASON, "longer than 2,000 characters"),
+        Case(({"ticket_id": "T5", "text": 42, "label": "Billing"},), REASON, "text must be a string"),
+        Case(({"ticket_id": "T6", "text": "hello", "label": "Sales"},), REASON, "label outside the three classes"),
+        Case(({"text": "hello", "label": "Billing"},), REASON, "ticket_id missing"),
+        Case(({"ticket_id": None, "text": "hello", "label": "Billing"},), REASON,
+             "a ticket_id that is None is missing too: present is not enough"),
+        Case(({"ticket_id": "", "text": "hello", "label": "Billing"},), REASON, "an empty ticket_id"),
+        Case(({"ticket_id": "   ", "text": "hello", "label": "Billing"},), REASON, "a blank ticket_id"),
         Case(({"ticket_id": "T8", "text": "x" * 2000, "label": "General Inquiry"},), None,
              "exactly 2,000 characters is allowed"),
     ]
@@ -232,6 +281,8 @@ def ml_test_score_section(section: str, evidence: dict) -> DecisionExercise:
         return None
 
     def check_sum(value, answer):
+        if as_number(value) is None:
+            return _number_advice("section_sum", value)
         return None if math.isclose(float(value), sum(want.values()), abs_tol=1e-9) else \
             "add up the seven scores of the section"
 

@@ -261,6 +261,36 @@ def nightly_batches(seed: int, n_nights: int = 8, size_range: tuple = (420, 580)
     return nights
 
 
+def notebook_nights(seed: int, fast: bool) -> list[NightlyBatch]:
+    """The nights the notebook's batch section runs: 8 nights of 420-580 tickets with the export cut short on
+    night 7, or with `fast` 5 nights of 250-350 cut short on night 5."""
+    if fast:
+        return nightly_batches(seed, n_nights=5, size_range=(250, 350), short_night=4)
+    return nightly_batches(seed, n_nights=8, size_range=(420, 580), short_night=6)
+
+
+def write_batches(batches: list[NightlyBatch], folder: str | Path) -> list[Path]:
+    """Write each night's file into `folder` (created when missing) as the feed would deliver it; the paths,
+    in order."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for night in batches:
+        path = folder / night.name
+        night.frame.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def later_batch(seed: int, drift: float, n_tickets: int = 600) -> "pd.DataFrame":
+    """An unlabelled batch of later traffic ("a month after launch"): `drift` is its share of tickets about
+    the new products and the new complaint. Its ids start with "L", so they never collide with the nightly
+    files' (whose generator seeds, seed * 100 + night, can equal seed + 1 when drift is 0)."""
+    frame = unlabelled(generate(seed=seed + 1, n_tickets=n_tickets, drift=drift, label_noise=0.0))
+    frame["ticket_id"] = [f"L{seed:x}-{i:06d}" for i in range(len(frame))]
+    return frame
+
+
 def true_labels(config: TicketConfig | None = None, **overrides) -> np.ndarray:
     """The labels before annotator noise (what the generator meant): to measure the noise, never to train."""
     clean = generate(config, **{**overrides, "label_noise": 0.0})
