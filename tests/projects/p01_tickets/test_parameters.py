@@ -2,7 +2,6 @@
 notebook's scenario, not whole notebook runs: the declaration's feasibility check, the split, the nightly
 files and the later batch, and the release gate at the smallest data size."""
 
-import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
@@ -127,9 +126,8 @@ def test_the_release_gate_rules():
 
 
 def test_tampered_copies_are_refused_by_the_loader(tmp_path):
-    from sklearn.dummy import DummyClassifier
-
-    model = DummyClassifier().fit(np.zeros((4, 1)), ["a", "b", "a", "a"])
+    data = world.generate(seed=1, n_tickets=200)
+    model = world.build_pipeline(1).fit(data["text"], data["label"])  # the pipeline the loader allows
     artifact = tmp_path / "champion"
     registry.save_artifact(model, artifact, name="t", version="1", training_data_sha256="0" * 64, seed=1,
                            review_threshold=0.9)
