@@ -6,7 +6,7 @@ Python process, kernel start included; `--repeats` runs each, 3 by default):
 - fast: `fast=True`, what the notebook tests use;
 - larger: a genuinely larger world and load: 2,000 items (5x), a 3% plan (about 2.3x the A/B users), the
   load test at 1,000 requests/s (5x).
-Also each step of `gates.RecsysReview` alone (no notebook, imports warm, one process), default and larger
+Also each step of `projects.p02_gate.review.RecsysReview` alone (no notebook, imports warm, one process), default and larger
 world, with the world's construction (catalogue, training log, model fits) timed separately.
 
 Peak memory: the largest resident set of the notebook's kernel (`ru_maxrss` of the run's child processes).
@@ -68,17 +68,18 @@ STEPS = ("offline", "plan", "ab", "audit", "drift", "load_test", "cost", "rollou
 
 
 def review_steps(repeats: int) -> dict:
-    """Seconds of each step of `gates.RecsysReview` (one process, imports warm), default and larger world."""
-    from lifecycle_lab import gates
+    """Seconds of each step of `RecsysReview` (one process, imports warm), default and larger world."""
+    from lifecycle_lab.projects.p02_gate import review as gate_review
     from lifecycle_lab.projects.p02_gate import world as recsys
+    from lifecycle_lab.projects.p02_gate.settings import ReviewSettings
     from lifecycle_lab.projects.p02_gate.world import RecsysConfig, RecsysWorld
 
-    gates.recsys_review(RecsysConfig(n_items=100), gates.ReviewSettings.fast(load_requests=200))  # imports
+    gate_review.recsys_review(RecsysConfig(n_items=100), ReviewSettings.fast(load_requests=200))  # imports
     out = {}
     for label, cfg, settings in (
-            ("default", RecsysConfig(), gates.ReviewSettings()),
+            ("default", RecsysConfig(), ReviewSettings()),
             ("larger", RecsysConfig(n_items=LARGER["n_items"]),
-             gates.ReviewSettings(planned_lift=LARGER["planned_lift"], target_rps=LARGER["target_rps"]))):
+             ReviewSettings(planned_lift=LARGER["planned_lift"], target_rps=LARGER["target_rps"]))):
         samples: dict[str, list[float]] = {"world": [], "baseline": [], **{step: [] for step in STEPS}, "total": []}
         for _ in range(repeats):
             recsys.world_structure.cache_clear()  # time the training of the models too
@@ -86,7 +87,7 @@ def review_steps(repeats: int) -> dict:
             world = RecsysWorld(cfg)
             samples["world"].append(time.perf_counter() - start)
             t0 = time.perf_counter()
-            review = gates.RecsysReview(world, settings, seed=42)  # measures the champion's baseline CTR
+            review = gate_review.RecsysReview(world, settings, seed=42)  # measures the champion's baseline CTR
             samples["baseline"].append(time.perf_counter() - t0)
             for step in STEPS:
                 t0 = time.perf_counter()

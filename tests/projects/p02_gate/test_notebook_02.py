@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from helpers import outputs_text
-from lifecycle_lab import gates
+from lifecycle_lab.projects.p02_gate import criteria as team_criteria
 
 pytestmark = pytest.mark.notebook
 
@@ -47,8 +47,7 @@ def test_learner_copy_runs_unattempted_and_goes_with_conditions(run_notebook):
     assert "| technical | p99_latency_ms | < 200 | ~" in memo  # the load test's measured p99
     assert (out / "drift_report.html").stat().st_size > 10_000
     # the criteria the review used were written to a file and read back (the reference answer here)
-    assert gates.load_criteria(out / "criteria.yaml").metrics() == gates.load_criteria(
-        gates.DEFAULT_CRITERIA_FILE).metrics()
+    assert team_criteria.load(out / "criteria.yaml").metrics() == team_criteria.load().metrics()
 
 
 def test_injected_regression_rolls_back_the_canary_and_blocks_the_launch(run_notebook):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lifecycle_lab.gates.criteria import Criteria, MetricSpec, load_criteria, read_criteria_data, validate_criteria
+from lifecycle_lab.gates.criteria import (Criteria, MetricSpec, load_criteria, read_criteria_data, validate_criteria,
+                                          write_criteria)
 
 CRITERIA_FILE = Path(__file__).resolve().parent / "criteria.yaml"
 """The recommender team's criteria file, shipped with the package."""
@@ -49,3 +50,8 @@ def load(path: str | Path = CRITERIA_FILE) -> Criteria:
 def validate(data) -> Criteria:
     """Criteria (a dict or YAML text) validated against the recommender's metrics."""
     return validate_criteria(data, METRICS)
+
+
+def write(data, path: str | Path) -> Path:
+    """Validate criteria against the recommender's metrics and write them as a YAML file."""
+    return write_criteria(data, path, METRICS)

@@ -14,7 +14,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lifecycle_lab import gates
-from lifecycle_lab.exercises.core import DecisionExercise, ExerciseSet, Feedback, Field, ValueExercise
+from lifecycle_lab.exercises.core import DecisionExercise, ExerciseSet, Feedback, Field, ValueExercise, stance
+from lifecycle_lab.projects.p02_gate import criteria as team_criteria
 
 EXERCISES = ExerciseSet("02_intermediate_graduation_gate")
 """The exercises of notebook 02_intermediate_graduation_gate, in order (tests and the grader count from this)."""
@@ -29,13 +30,27 @@ REQUIREMENTS = {
 }
 
 
+# The sanity floor of each ceiling, in the metric's own unit: a ceiling far below it is a unit slip (seconds
+# typed where milliseconds are meant, cents where dollars are) or a rule no model can meet, not a strict gate.
+FLOORS = {
+    "p99_latency_ms": (20.0, "no service behind a network call answers in under 20 ms at p99: the threshold is "
+                             "in milliseconds (200, not 0.2 seconds)"),
+    "cost_per_1k_usd": (0.001, "the threshold is in US dollars per 1,000 requests (0.01 is one cent); a ceiling "
+                               "at or near 0 refuses every model that costs anything to serve"),
+}
+
+
 def _upper_bound(c, limit: float, unit: str, severity: str | None = None) -> str | None:
-    """An 'at most' requirement: op < or <=, threshold at most `limit` and above the metric's floor."""
+    """An 'at most' requirement: op < or <=, threshold at most `limit` and at least the metric's sanity floor
+    (`FLOORS`, in the same unit)."""
     if c.op not in ("<", "<="):
         return f"{c.metric} is a ceiling: use op '<' or '<=' (you wrote '{c.op}')"
     if c.threshold > limit:
         return (f"{c.metric} {c.op} {c.threshold} is looser than the requirement ({REQUIREMENTS[c.metric]}): "
                 f"use at most {limit} {unit}")
+    floor, why = FLOORS.get(c.metric, (None, ""))
+    if floor is not None and c.threshold < floor:
+        return f"{c.metric} {c.op} {c.threshold} {unit}: {why}; the requirement is {REQUIREMENTS[c.metric]}"
     if severity and c.severity != severity:
         return f"{c.metric} must be a {severity}: {REQUIREMENTS[c.metric]}"
     return None
@@ -60,10 +75,17 @@ def _technical_rules(mine) -> str | None:
             or _upper_bound(mine["cost_per_1k_usd"], 0.01, "USD", "blocker"))
 
 
+MAX_LIFT_THRESHOLD = 0.5
+"""A CTR-lift floor above +50% is a percentage typed as a fraction's place (15 for 0.15), not a requirement."""
+
+
 def _business_rules(mine) -> str | None:
     lift = mine["ctr_relative_lift"]
     if lift.op not in (">", ">=") or lift.threshold < 0 or lift.severity != "blocker":
         return "promote only if the CTR lift's interval lies above zero: ctr_relative_lift > 0, a blocker"
+    if lift.threshold > MAX_LIFT_THRESHOLD:
+        return (f"ctr_relative_lift {lift.op} {lift.threshold} asks for a lift of {lift.threshold:.0%}: relative "
+                f"lifts are fractions (0.05 = +5%), and the requirement is an interval above zero")
     return _lower_bound(mine["session_minutes_relative_change"], -0.02, 0.0)
 
 
@@ -73,10 +95,10 @@ def _ethical_rules(mine) -> str | None:
 
 def _group_rule(group: str, required: Sequence[str], rules=None):
     def validate(value: Any, answer) -> str | None:
-        probe = {g: gates.default_criteria()[g] for g in gates.GROUPS}
+        probe = {g: team_criteria.default_criteria()[g] for g in gates.GROUPS}
         probe[group] = value
         try:
-            crit = gates.validate_criteria(probe)
+            crit = team_criteria.validate(probe)
         except gates.CriteriaError as exc:
             return str(exc)
         mine = {c.metric: c for c in crit.items if c.group == group}
@@ -93,7 +115,7 @@ def criteria_exercise() -> DecisionExercise:
     """Write the gate's criteria before looking at any result, in the three groups; each required rule must
     be at least as strict as the product's requirement (`REQUIREMENTS`) and still able to pass."""
 
-    ref = gates.default_criteria()
+    ref = team_criteria.default_criteria()
     fields = {
         "technical": Field("a list of technical criteria including p99_latency_ms and cost_per_1k_usd",
                            validate=_group_rule("technical", ["p99_latency_ms", "cost_per_1k_usd"], _technical_rules)),
@@ -107,12 +129,12 @@ def criteria_exercise() -> DecisionExercise:
     return DecisionExercise(
         fields, basis="the stated requirements",
         hints=["Each criterion is a dict with metric, op, threshold, severity ('blocker' or 'condition') and "
-               "why. `gates.METRICS` lists the metric names and their groups; the requirements above give "
+               "why. `team_criteria.METRICS` lists the metric names and their groups; the requirements above give "
                "each threshold.",
                "Technical: p99_latency_ms < 200 (blocker), cost_per_1k_usd <= 0.01 (blocker). Business: "
                "ctr_relative_lift > 0 (blocker), session_minutes_relative_change >= -0.02. Ethical: "
                "worst_segment_relative_lift >= -0.10."],
-        solution="answer = {g: gates.default_criteria()[g] for g in gates.GROUPS}",
+        solution="answer = {g: team_criteria.default_criteria()[g] for g in gates.GROUPS}",
         reference={g: ref[g] for g in gates.GROUPS})
 
 
@@ -260,6 +282,44 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
+def _option_pattern(option: str) -> str:
+    words = re.split(r"[\s_-]+", option.strip().lower())
+    return r"(?<![\w-])" + r"[\s_-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
+
+
+def decision_stance(text: str, options: Sequence[str]) -> dict[str, str]:
+    """`exercises.core.stance` for options that contain one another ("GO" inside "GO WITH CONDITIONS"):
+    each mention of a longer option is read as that option only. Every option is replaced by a placeholder
+    word, longest first, before the negation-aware stance check reads the text, so "GO WITH CONDITIONS, not
+    a NO-GO" recommends GO WITH CONDITIONS, rejects NO-GO and does not name GO at all."""
+    masked = str(text)
+    token = {option: f"decisionoption{i}" for i, option in enumerate(options)}
+    for option in sorted(options, key=len, reverse=True):
+        masked = re.sub(_option_pattern(option), token[option], masked, flags=re.IGNORECASE)
+    view = stance(masked, list(token.values()))
+    return {option: view[token[option]] for option in options}
+
+
+class MemoExercise(DecisionExercise):
+    """The memo's decision exercise: its justification check reads overlapping decision names correctly."""
+
+    def _justification(self, key: str, text: str, decision_key: str, answer: Mapping) -> str | None:
+        choices = [str(c) for c in self.fields[decision_key].choices]
+        chosen = answer.get(decision_key)
+        if chosen is None or str(chosen) not in choices:
+            return None  # the decision field reports its own problem
+        view = decision_stance(text, choices)
+        others = [c for c in choices if c != str(chosen) and view[c] == "recommended"]
+        if view[str(chosen)] == "absent":
+            return f"{key}: state the decision you chose ({chosen!r}) in the text and say why the rules give it."
+        if view[str(chosen)] == "rejected":
+            return f"{key}: it argues against {chosen!r}, the decision you chose; the text and the decision disagree."
+        if others:
+            return (f"{key}: it also recommends {others}, not only {chosen!r}; the text and the decision disagree "
+                    f"(write 'not X' or 'rather than X' when you mention a decision you reject).")
+        return None
+
+
 @EXERCISES.exercise("ex6", "the decision memo")
 def memo_exercise(result) -> DecisionExercise:
     """Fill in the decision memo; every field is checked for consistency with the gate's table and checklist.
@@ -268,7 +328,10 @@ def memo_exercise(result) -> DecisionExercise:
     - failed_criteria: exactly the rows that did not pass;
     - conditions: for GO, none; for GO WITH CONDITIONS, one that names each failed condition and each open
       checklist item; for NO-GO, what must change, naming each blocker that did not pass;
-    - rationale: states the decision, and names the failed criteria (or, for GO, the CTR evidence).
+    - rationale: at least 20 words that name the decision chosen and recommend no other (negation-aware:
+      "GO WITH CONDITIONS, not a NO-GO" is fine, "the gate says GO, no conditions" is not), and name a
+      failed criterion (or, for GO, the CTR evidence). The reasoning itself is not read, and the success
+      message says so.
     """
 
     failed = set(result.failed())
@@ -301,22 +364,8 @@ def memo_exercise(result) -> DecisionExercise:
                 return f"name the open checklist items too: {unnamed_items}"
         return None
 
-    def rationale_fits(value, answer) -> str | None:
-        text = str(value)
-        low = text.lower()
-        says_no_go = "no-go" in low or "no go" in low
-        if result.decision == gates.NO_GO and not says_no_go:
-            return "the rationale must state the decision: NO-GO"
-        if result.decision != gates.NO_GO and says_no_go:
-            return f"the rationale says NO-GO but the rules give {result.decision}"
-        if result.decision == gates.GO_WITH_CONDITIONS and "condition" not in low:
-            return "the rationale must state the decision: GO WITH CONDITIONS"
-        if result.decision == gates.GO and not re.search(r"\bgo\b", low):
-            return "the rationale must state the decision: GO"
-        names = sorted(failed) if failed else ["ctr"]
-        if not any(n.lower() in low for n in names):
-            return f"name the evidence the decision rests on (one of {names})"
-        return None
+    # the evidence a rationale must name: a criterion that did not pass, or (for a clean GO) the CTR result
+    evidence_names = sorted(failed) or ["ctr", "ctr_relative_lift"]
 
     fields = {
         "decision": Field("GO, NO-GO or GO WITH CONDITIONS", choices=list(gates.DECISIONS),
@@ -325,8 +374,8 @@ def memo_exercise(result) -> DecisionExercise:
                                  validate=same_failures),
         "conditions": Field("a list of conditions (for GO: ['none']), each naming the criterion or checklist "
                             "item it answers", validate=conditions_fit),
-        "rationale": Field("two or three sentences a launch review would accept", min_words=20,
-                           validate=rationale_fits),
+        "rationale": Field("two or three sentences a launch review would accept, stating the decision",
+                           min_words=20, mention=evidence_names, justifies="decision"),
     }
     conditions = ([f"{m}: fix before the next review" for m in sorted(blockers)] if result.decision == gates.NO_GO
                   else [f"{m}: owner model owner, fix before widening" for m in sorted(failed_conditions)]
@@ -336,7 +385,7 @@ def memo_exercise(result) -> DecisionExercise:
            "rationale": (f"The gate's decision is {result.decision}. Criteria that did not pass: {names}; "
                          f"each verdict rests on the evidence and interval in the table above, judged "
                          f"against criteria written before the results.")}
-    return DecisionExercise(
+    return MemoExercise(
         fields, reference=ref,
         hints=["Start from the gate table: which rows are not PASS, and which of those are blockers? Then "
                "the checklist: which items are not done?",

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -562,15 +563,38 @@ def cost_per_1k(instance_usd_per_hour: Sequence[float], requests_per_s: float) -
     return sum(prices) / (requests_per_s * 3600) * 1000
 
 
-def srm_demo_counts(n: int, seed: int = 0, lost_share_b: float = 0.03) -> dict:
+def _two_arm_srm_pvalue(a: int, b: int) -> float:
+    """Chi-square p-value (1 df) of two arm counts against a 50/50 plan: chi2 = (a - b)^2 / (a + b)."""
+    return math.erfc(math.sqrt((a - b) ** 2 / (a + b) / 2))
+
+
+def srm_demo_counts(n: int, seed: int = 0, lost_share_b: float = 0.03, alarm: float = 0.001,
+                    max_draws: int = 1000) -> dict:
     """Assignment counts of two logged experiments: one healthy 50/50, one whose arm B lost some users.
 
     Why: the sample-ratio exercise needs a realistic bug (a redirect in arm B drops ~3% of its users
-    before logging) next to a healthy split, both randomised from a seed.
+    before logging) next to a healthy split, both randomised from a seed. What the exercise needs, for every
+    seed: exactly one split that raises the alarm (p < `alarm`). A single draw does not guarantee it: at
+    n = 100,000 a 3% loss hides in the noise for about 7% of seeds, and a healthy split raises a false alarm
+    for 0.1%. So each experiment is drawn again (from the same seeded generator) until it shows what it is
+    meant to show: the healthy one no alarm, the broken one the alarm. The exercise's oracle computes the
+    p-values from the counts independently (scipy).
     """
+    if not 0 < lost_share_b < 1:
+        raise ScenarioError(f"lost_share_b={lost_share_b!r} must be a share between 0 and 1")
     rng = np.random.default_rng([seed, 6])
-    healthy_b = rng.binomial(n, 0.5)
-    buggy_b = rng.binomial(n, 0.5)
-    lost = rng.binomial(buggy_b, lost_share_b)
-    return {"experiment_1": [int(n - healthy_b), int(healthy_b)],
-            "experiment_2": [int(n - buggy_b), int(buggy_b - lost)]}
+    for _ in range(max_draws):
+        healthy_b = int(rng.binomial(n, 0.5))
+        if _two_arm_srm_pvalue(n - healthy_b, healthy_b) >= alarm:
+            break
+    else:  # pragma: no cover - 1000 false alarms in a row at alarm=0.001 do not happen
+        raise ScenarioError(f"no healthy split of n={n} without an alarm at p < {alarm}")
+    for _ in range(max_draws):
+        buggy_b = int(rng.binomial(n, 0.5))
+        kept_b = buggy_b - int(rng.binomial(buggy_b, lost_share_b))
+        if _two_arm_srm_pvalue(n - buggy_b, kept_b) < alarm:
+            break
+    else:
+        raise ScenarioError(f"a {lost_share_b:.0%} loss in arm B of n={n} users does not reach p < {alarm}: "
+                            f"raise n or lost_share_b")
+    return {"experiment_1": [int(n - healthy_b), healthy_b], "experiment_2": [int(n - buggy_b), kept_b]}
