@@ -31,7 +31,10 @@
 # loses users in one arm) or `challenger_instance_usd_per_h=3.06` (GPU instances).
 #
 # `seed` draws fresh traffic from the same world; `world_seed` builds another world (another catalogue and
-# training log, so other true effects).
+# training log, so other true effects). The cell after the parameters checks every value against its
+# declaration (`projects/p02_gate/parameters.py`: type, bounds, meaning) and refuses up front a plan the
+# notebook cannot run: a planned lift so small, on a world whose CTR is so low, that the A/B test would need
+# more than 500,000 users per arm.
 
 # %% tags=["parameters"]
 seed = 42                     # drives every sample drawn from the world (users, traffic, clicks)
@@ -52,45 +55,21 @@ target_rps = 200.0            # the request rate the latency criterion is measur
 planned_lift = 0.06           # the smallest relative CTR lift the A/B test is sized to detect
 
 # %%
-from lifecycle_lab.base import params
+from lifecycle_lab.projects import p02_gate as project
+
+P = project.PARAMETERS.validate(globals())  # types, bounds, and a plan the notebook can run
+print(P)
+
+# %%
 from lifecycle_lab.base import paths
+from lifecycle_lab.projects.p02_gate import parameters
+from lifecycle_lab.projects.p02_gate.world import RecsysWorld
 
-seed = params.require_int("seed", seed, low=0, high=2**31 - 1)
-world_seed = params.require_int("world_seed", world_seed, low=0, high=2**31 - 1)
-n_items = params.require_int("n_items", n_items, low=50, high=5000)
-fast = params.require_bool("fast", fast)
-challenger_quality = params.require_float("challenger_quality", challenger_quality, low=0, high=1)
-challenger_latency_ms = params.require_float("challenger_latency_ms", challenger_latency_ms, low=0, high=5000)
-underserved_segment = params.require_choice("underserved_segment", underserved_segment,
-                                            ["none", "new", "returning", "power"])
-drift = params.require_float("drift", drift, low=0, high=1)
-concept_drift = params.require_float("concept_drift", concept_drift, low=0, high=1)
-inject_regression = params.require_bool("inject_regression", inject_regression)
-regression_share = params.require_float("regression_share", regression_share, low=0.01, high=1)
-srm_loss = params.require_float("srm_loss", srm_loss, low=0, high=0.5)
-challenger_instance_usd_per_h = params.require_float("challenger_instance_usd_per_h", challenger_instance_usd_per_h,
-                                                     low=0.001, high=100)
-target_rps = params.require_float("target_rps", target_rps, low=10, high=2000)
-planned_lift = params.require_float("planned_lift", planned_lift, low=0.02, high=0.5)
-
-from lifecycle_lab import gates
-from lifecycle_lab.projects.p02_gate.world import RecsysConfig, RecsysWorld
-
-prices = dict(target_rps=target_rps, planned_lift=planned_lift,
-              challenger_usd_per_h=(challenger_instance_usd_per_h, challenger_instance_usd_per_h, 0.25))
-settings = gates.ReviewSettings.fast(**prices) if fast else gates.ReviewSettings(**prices)
-config = RecsysConfig(seed=seed, world_seed=world_seed, n_items=n_items, challenger_quality=challenger_quality,
-                      challenger_latency_ms=challenger_latency_ms, underserved_segment=underserved_segment,
-                      drift=drift, concept_drift=concept_drift, inject_regression=inject_regression,
-                      regression_share=regression_share, srm_loss=srm_loss)
-world = RecsysWorld(config)
-out = paths.output_dir("02_intermediate_graduation_gate", output_dir)
-print(f"seed={seed}, world_seed={world_seed}, fast={fast}, items={config.n_items}, quality={challenger_quality}, "
-      f"underserved={underserved_segment}, drift={drift}, concept drift={concept_drift}, "
-      f"regression={inject_regression} (share {regression_share}), srm loss={srm_loss}")
+world, settings = RecsysWorld(parameters.world_config(P)), parameters.review_settings(P)
+out = paths.output_dir(project.NOTEBOOK, P.output_dir)
 s = world.structure
 print(f"both models trained on a logged grid of {s.log_impressions:,} impressions ({s.log_clicks:,} clicks); "
-      f"fitted personal weight {s.personal_weight:.3f} (the challenger uses {challenger_quality} of it)")
+      f"fitted personal weight {s.personal_weight:.3f} (the challenger uses {P.challenger_quality} of it)")
 
 # %% [markdown]
 # ## 1. Graduation criteria, written down first
@@ -104,10 +83,12 @@ print(f"both models trained on a logged grid of {s.log_impressions:,} impression
 # - **ethical**: outcomes per user segment: no segment may lose much to the launch.
 #
 # Each criterion has a **severity**: a *blocker* must pass; a *condition* that fails becomes a launch
-# condition (GO WITH CONDITIONS). `gates.METRICS` lists the metrics the gate knows.
+# condition (GO WITH CONDITIONS). The gate engine (`lifecycle_lab.gates`) knows no metric of its own: this project's catalogue, `team_criteria.METRICS`, lists the metrics the recommender's gate knows.
 
 # %%
-for name, spec in gates.METRICS.items():
+from lifecycle_lab.projects.p02_gate import criteria as team_criteria
+
+for name, spec in team_criteria.METRICS.items():
     print(f"{spec.group:9} {name:32} {spec.unit:8} {spec.description}")
 
 # %% [markdown]
@@ -115,14 +96,15 @@ for name, spec in gates.METRICS.items():
 # launch's owners and who is told what, and when (the communication plan):
 
 # %%
-team = gates.load_criteria(gates.DEFAULT_CRITERIA_FILE)
-print(f"{gates.DEFAULT_CRITERIA_FILE.name}: '{team.name}', {len(team.items)} criteria")
+team = team_criteria.load()  # the shipped file, validated against team_criteria.METRICS
+print(f"{team_criteria.CRITERIA_FILE.name}: '{team.name}', {len(team.items)} criteria")
 print("owners:", dict(team.owners))
 print("communication:", dict(team.communication))
 
 # %% [markdown]
-# **Exercise 1.** Write the criteria yourself as a dict with keys `technical`, `business`, `ethical`, each a
-# list of criteria (`metric`, `op`, `threshold`, `severity`, `why`). The product's requirements:
+# **Exercise 1.** Write the criteria yourself: three lists of criteria, `technical` (the first cell below),
+# `business` and `ethical` (the second), each criterion a dict with `metric`, `op`, `threshold`, `severity`
+# and `why`. The product's requirements:
 #
 # - p99 latency under 200 ms at the target rate (a blocker);
 # - at most 1 cent (0.01 USD) per 1,000 requests (a blocker);
@@ -130,47 +112,52 @@ print("communication:", dict(team.communication))
 # - session minutes may not fall by more than 2%;
 # - no segment may lose more than 10% of its CTR.
 #
-# The check accepts rules at least as strict as these that can still pass; add the other metrics you think
-# the gate needs.
+# The check accepts rules at least as strict as these that can still pass, in each metric's unit (a p99
+# budget of 0.2 is seconds typed where milliseconds are meant, and is refused); add the other metrics you
+# think the gate needs.
 
 # %%
 from lifecycle_lab.projects.p02_gate import exercises
 
 ex1 = exercises.criteria_exercise()
 ### BEGIN SOLUTION
-answer = {
-    "technical": [
-        {"metric": "p99_latency_ms", "op": "<", "threshold": 200, "severity": "blocker",
-         "why": "the page waits on the recommendation; above 200 ms users see a blank slot"},
-        {"metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.01, "severity": "blocker",
-         "why": "the budget allows 1 cent per 1,000 requests at the target rate"},
-        {"metric": "max_feature_psi", "op": "<", "threshold": 0.25, "severity": "condition",
-         "why": "major input drift means the offline evaluation describes a different population"},
-        {"metric": "concept_drift_detected", "op": "==", "threshold": False, "severity": "condition",
-         "why": "if clicks given the same features moved, the model learned yesterday's tastes"},
-        {"metric": "serving_skew_share", "op": "<=", "threshold": 0.01, "severity": "blocker",
-         "why": "serving must compute what was evaluated (ML Test Score Monitor 3)"},
-        {"metric": "canary_rolled_back", "op": "==", "threshold": False, "severity": "blocker",
-         "why": "a canary the automated trigger rolled back has failed in production"},
-    ],
-    "business": [
-        {"metric": "ctr_relative_lift", "op": ">", "threshold": 0.0, "severity": "blocker",
-         "why": "promote only if the CTR lift's interval lies above zero"},
-        {"metric": "session_minutes_relative_change", "op": ">=", "threshold": -0.02, "severity": "condition",
-         "why": "more clicks must not come at the cost of shorter sessions"},
-        {"metric": "srm_pvalue", "op": ">=", "threshold": 0.001, "severity": "blocker",
-         "why": "a sample-ratio mismatch means the split is broken and no result can be trusted"},
-    ],
-    "ethical": [
-        {"metric": "worst_segment_relative_lift", "op": ">=", "threshold": -0.10, "severity": "condition",
-         "why": "no user segment may lose more than 10% CTR to the launch"},
-        {"metric": "segment_ctr_ratio", "op": ">=", "threshold": 0.4, "severity": "condition",
-         "why": "the worst-served segment gets at least 40% of the best one's CTR"},
-    ],
-}
+technical = [
+    {"metric": "p99_latency_ms", "op": "<", "threshold": 200, "severity": "blocker",
+     "why": "the page waits on the recommendation; above 200 ms users see a blank slot"},
+    {"metric": "cost_per_1k_usd", "op": "<=", "threshold": 0.01, "severity": "blocker",
+     "why": "the budget allows 1 cent per 1,000 requests at the target rate"},
+    {"metric": "max_feature_psi", "op": "<", "threshold": 0.25, "severity": "condition",
+     "why": "major input drift means the offline evaluation describes a different population"},
+    {"metric": "concept_drift_detected", "op": "==", "threshold": False, "severity": "condition",
+     "why": "if clicks given the same features moved, the model learned yesterday's tastes"},
+    {"metric": "serving_skew_share", "op": "<=", "threshold": 0.01, "severity": "blocker",
+     "why": "serving must compute what was evaluated (ML Test Score Monitor 3)"},
+    {"metric": "canary_rolled_back", "op": "==", "threshold": False, "severity": "blocker",
+     "why": "a canary the automated trigger rolled back has failed in production"},
+]
 ### END SOLUTION
-#> answer = None  # {"technical": [...], "business": [...], "ethical": [...]}
-answer = ex1.check(answer)
+#> technical = None  # [{"metric": ..., "op": ..., "threshold": ..., "severity": ..., "why": ...}, ...]
+
+# %%
+### BEGIN SOLUTION
+business = [
+    {"metric": "ctr_relative_lift", "op": ">", "threshold": 0.0, "severity": "blocker",
+     "why": "promote only if the CTR lift's interval lies above zero"},
+    {"metric": "session_minutes_relative_change", "op": ">=", "threshold": -0.02, "severity": "condition",
+     "why": "more clicks must not come at the cost of shorter sessions"},
+    {"metric": "srm_pvalue", "op": ">=", "threshold": 0.001, "severity": "blocker",
+     "why": "a sample-ratio mismatch means the split is broken and no result can be trusted"},
+]
+ethical = [
+    {"metric": "worst_segment_relative_lift", "op": ">=", "threshold": -0.10, "severity": "condition",
+     "why": "no user segment may lose more than 10% CTR to the launch"},
+    {"metric": "segment_ctr_ratio", "op": ">=", "threshold": 0.4, "severity": "condition",
+     "why": "the worst-served segment gets at least 40% of the best one's CTR"},
+]
+### END SOLUTION
+#> business = None  # [{...}, ...]
+#> ethical = None  # [{...}, ...]
+answer = ex1.check({"technical": technical, "business": business, "ethical": ethical})
 
 # %% [markdown]
 # Your criteria, with the team's owners and communication plan, become this launch's criteria file, and the
@@ -179,18 +166,20 @@ answer = ex1.check(answer)
 # and says what to fix.
 
 # %%
-criteria_file = gates.write_criteria({"name": team.name, **answer, "owners": dict(team.owners),
-                                      "communication": dict(team.communication)}, out / "criteria.yaml")
-criteria = gates.load_criteria(criteria_file)
+from lifecycle_lab import gates
+
+criteria_file = team_criteria.write({"name": team.name, **answer, "owners": dict(team.owners),
+                                     "communication": dict(team.communication)}, out / "criteria.yaml")
+criteria = team_criteria.load(criteria_file)
 print(f"{criteria_file.name}: {len(criteria.items)} criteria accepted")
 broken = {**answer, "ethical": [{"metric": "segment_ctr_ratio", "op": ">=", "threshold": 1.5,
                                  "severity": "condition", "why": "a typo: 150%"}]}
 import yaml
 
 (out / "broken_criteria.yaml").write_text(yaml.safe_dump(broken, sort_keys=False))
-for attempt in (lambda: gates.load_criteria(out / "broken_criteria.yaml"),
-                lambda: gates.validate_criteria("criteria.yaml"),
-                lambda: gates.validate_criteria({**answer, "owners": {"on-call": ""}})):
+for attempt in (lambda: team_criteria.load(out / "broken_criteria.yaml"),
+                lambda: team_criteria.validate("criteria.yaml"),
+                lambda: team_criteria.validate({**answer, "owners": {"on-call": ""}})):
     try:
         attempt()
     except gates.CriteriaError as err:
@@ -204,11 +193,13 @@ for attempt in (lambda: gates.load_criteria(out / "broken_criteria.yaml"),
 # recompute it with an interval (users differ a lot, so a mean without an interval says little), and a
 # **paired** bootstrap of the lift (both models scored on the same users).
 #
-# The review below runs each step of the evaluation on the simulator (`gates.RecsysReview`); the tests and
+# The review below runs each step of the evaluation on the simulator (`projects.p02_gate.review.RecsysReview`); the tests and
 # benchmarks run the same steps.
 
 # %%
-review = gates.RecsysReview(world, settings, criteria, out, seed)
+from lifecycle_lab.projects.p02_gate import review as recsys
+
+review = recsys.RecsysReview(world, settings, criteria, out, P.seed)
 offline = review.offline()
 print(offline["table"].round(4).to_string(index=False))
 lift = offline["recall_lift"]
@@ -267,7 +258,7 @@ for p, d in ((0.05, 0.05), (0.05, 0.15), (0.02, 0.05)):
     print(f"baseline {p:.0%}, lift {d:+.0%}: exact {experiment.sample_size_per_arm(p, d):>7,} per arm, "
           f"16 s^2/d^2 {experiment.rule_of_thumb_per_arm(p, d):>7,}")
 print(f"\nthe champion's CTR in the logs: {review.settings.baseline_ctr:.4f}; "
-      f"we plan for a {planned_lift:+.0%} relative lift")
+      f"we plan for a {P.planned_lift:+.0%} relative lift")
 
 # %% [markdown]
 # **Exercise 2.** Compute the users per arm for our baseline (`review.settings.baseline_ctr`) and planned
@@ -275,17 +266,17 @@ print(f"\nthe champion's CTR in the logs: {review.settings.baseline_ctr:.4f}; "
 # `{"exact": ..., "rule_of_thumb": ...}`.
 
 # %%
-ex2 = exercises.sample_size_exercise(review.settings.baseline_ctr, planned_lift)
+ex2 = exercises.sample_size_exercise(review.settings.baseline_ctr, P.planned_lift)
 ### BEGIN SOLUTION
 from statistics import NormalDist
 
 p1 = review.settings.baseline_ctr
-p2 = p1 * (1 + planned_lift)
+p2 = p1 * (1 + P.planned_lift)
 pm = (p1 + p2) / 2
 za, zb = NormalDist().inv_cdf(0.975), NormalDist().inv_cdf(0.8)
 answer = {"exact": int(np.ceil((za * np.sqrt(2 * pm * (1 - pm)) + zb * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
                                / (p2 - p1) ** 2)),
-          "rule_of_thumb": int(np.ceil(16 * p1 * (1 - p1) / (p1 * planned_lift) ** 2))}
+          "rule_of_thumb": int(np.ceil(16 * p1 * (1 - p1) / (p1 * P.planned_lift) ** 2))}
 ### END SOLUTION
 #> answer = None  # {"exact": ..., "rule_of_thumb": ...}
 answer = ex2.check(answer)
@@ -315,7 +306,7 @@ print(f"at {settings.daily_users:,} daily users: {plan['days_at_1pct']:.1f} days
 # %%
 from lifecycle_lab.projects.p02_gate.world import srm_demo_counts
 
-counts = srm_demo_counts(100_000, seed=seed)
+counts = srm_demo_counts(100_000, seed=P.seed)
 print(counts)
 ex3 = exercises.srm_exercise(counts)
 ### BEGIN SOLUTION
@@ -336,12 +327,12 @@ answer = ex3.check(answer)
 # number of planned looks).
 
 # %%
-n_sims = 500 if fast else 2000
-aa = experiment.peeking_simulation(review.settings.baseline_ctr, n_per_arm, looks=20, n_sims=n_sims, seed=seed)
+n_sims = 500 if P.fast else 2000
+aa = experiment.peeking_simulation(review.settings.baseline_ctr, n_per_arm, looks=20, n_sims=n_sims, seed=P.seed)
 ab_sim = experiment.peeking_simulation(review.settings.baseline_ctr, n_per_arm, looks=20, n_sims=n_sims,
-                                       lift=planned_lift * 1.5, seed=seed + 1)
+                                       lift=P.planned_lift * 1.5, seed=P.seed + 1)
 rules = ["fixed", "peeking", "always_valid"]
-print(f"rule          false positives (A/A)   detections of a real {planned_lift * 1.5:+.0%} lift")
+print(f"rule          false positives (A/A)   detections of a real {P.planned_lift * 1.5:+.0%} lift")
 for r in rules:
     print(f"{r:13} {aa[r]:>10.1%} {ab_sim[r]:>24.1%}")
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -371,7 +362,7 @@ print(f"session minutes {minutes['mean_a']:.2f} vs {minutes['mean_b']:.2f}: {min
       f"(95% CI {minutes['relative_ci'][0]:+.1%} to {minutes['relative_ci'][1]:+.1%})")
 print(f"offline recall@10 lift {lift['lift']:+.1%} vs online CTR lift {ctr.relative_lift:+.1%}: "
       f"the online lift came out {'smaller' if ctr.relative_lift < lift['lift'] else 'larger'}; "
-      f"the test was sized for {planned_lift:+.0%}")
+      f"the test was sized for {P.planned_lift:+.0%}")
 print("promote on CTR (interval above zero)?", experiment.promote(ctr))
 
 # %% [markdown]
@@ -488,7 +479,7 @@ print(f"report written: {review.drift_report_path.name}")
 # differently: Sturges' rule, equal-width bins over both samples together, instead of the reference's deciles.
 
 # %%
-binning = gates.psi_binning_comparison(reference.tenure_days, current.tenure_days)
+binning = monitor.psi_binning_comparison(reference.tenure_days, current.tenure_days)
 print(f"PSI of tenure_days: reference deciles {binning['decile']:.4f} ({monitor.psi_band(binning['decile'])}); "
       f"Sturges bins {binning['sturges']:.4f} ({monitor.psi_band(binning['sturges'])}); "
       f"Evidently's method='psi' {binning['evidently']:.4f}")
@@ -546,7 +537,7 @@ print(f"the gate judges the challenger's p99 interval against {p99_rule.rule()}"
 cost = review.cost()
 for model, prices_h in cost["prices"].items():
     print(f"{model:10} instances {' + '.join(f'${p:g}' for p in prices_h)} per hour = ${sum(prices_h):.3f}/h; "
-          f"at {target_rps:g} requests/s: ${sum(prices_h):.3f} / ({target_rps:g} x 3600) x 1000 = "
+          f"at {P.target_rps:g} requests/s: ${sum(prices_h):.3f} / ({P.target_rps:g} x 3600) x 1000 = "
           f"${cost['cost'][model]:.6f} per 1,000 requests")
 
 # %% [markdown]
@@ -595,7 +586,7 @@ plt.show()
 # %%
 from dataclasses import replace
 
-thin = gates.rollout_evidence(world, replace(settings, window_users=settings.window_users // 4), seed)["log"]
+thin = recsys.rollout_evidence(world, replace(settings, window_users=settings.window_users // 4), P.seed)["log"]
 print(thin.outcome + ":", thin.reason)
 
 # %% [markdown]
@@ -620,17 +611,17 @@ print("rehearsal:", rehearsal.reason)
 # %%
 truth = world.true_effects()
 p_champ, p_chall = truth["ctr"]["champion"], truth["ctr"]["challenger"]
-sims = 100 if fast else 300
+sims = 100 if P.fast else 300
 plan_stages = rolled["plan"]
 naive_rate = rollout.false_alarm_rate(p_champ, p_chall, rollout.RollbackTrigger.naive(), plan=plan_stages,
-                                      n_sims=sims, seed=seed)
+                                      n_sims=sims, seed=P.seed)
 guarded_rate = rollout.false_alarm_rate(p_champ, p_chall, rolled["trigger"], plan=plan_stages, n_sims=sims,
-                                        seed=seed)
+                                        seed=P.seed)
 print(f"true CTR champion {p_champ:.4f}, challenger {p_chall:.4f}")
 print(f"false rollbacks of a healthy build: naive {naive_rate:.0%}, guarded {guarded_rate:.0%} "
       f"({sims} simulated rollouts)")
 operating = rollout.trigger_operating_table(p_champ, [0.0, 0.05, 0.10, 0.20, 0.40], rolled["trigger"],
-                                           plan=plan_stages, n_sims=sims, seed=seed, by_stage="canary 1%")
+                                           plan=plan_stages, n_sims=sims, seed=P.seed, by_stage="canary 1%")
 print("\nguarded trigger vs the size of a real regression (challenger CTR = champion's x (1 - drop)):")
 print(operating.round(3).to_string())
 
@@ -755,7 +746,7 @@ summary(f"{result.decision}: online CTR lift {ctr.relative_lift:+.1%} "
         f"[{ctr.relative_ci[0]:+.1%}, {ctr.relative_ci[1]:+.1%}] (true {truth['ctr_lift']:+.1%}), worst segment "
         f"'{lifts['relative_lift'].idxmin()}' {lifts['relative_lift'].min():+.1%}, rollout {log.outcome}",
         decision=result.decision, failed=sorted(result.failed()), n_per_arm=int(n_per_arm),
-        baseline_ctr=round(float(review.settings.baseline_ctr), 4), planned_lift=round(float(planned_lift), 4),
+        baseline_ctr=round(float(review.settings.baseline_ctr), 4), planned_lift=round(float(P.planned_lift), 4),
         ctr_lift=round(float(ctr.relative_lift), 4), ctr_lift_lower=round(float(ctr.relative_ci[0]), 4),
         ctr_lift_upper=round(float(ctr.relative_ci[1]), 4), true_ctr_lift=round(float(truth["ctr_lift"]), 4),
         offline_recall_lift=round(float(lift["lift"]), 4), worst_segment=str(lifts["relative_lift"].idxmin()),

@@ -143,7 +143,8 @@ def _check_communication(plan: Any) -> dict[str, Any]:
     return {k: (list(v) if k == "notify" else v) for k, v in plan.items()}
 
 
-def _looks_like_a_path(data: Any) -> bool:
+def looks_like_a_path(data: Any) -> bool:
+    """Is this a file name given where criteria themselves are expected?"""
     if isinstance(data, Path):
         return True
     return isinstance(data, str) and "\n" not in data and ":" not in data and (
@@ -161,7 +162,7 @@ def validate_criteria(data: Mapping | str, metrics: Mapping[str, MetricSpec]) ->
     fail. Owners name a person or team per role; a communication plan names a channel and who to notify.
     A file name is refused with a pointer to `load_criteria`.
     """
-    if _looks_like_a_path(data):
+    if looks_like_a_path(data):
         raise CriteriaError(f"{str(data)!r} looks like a file name; read the file with "
                             f"gates.load_criteria({str(data)!r}, metrics), or pass the criteria themselves (a dict or YAML text)")
     if isinstance(data, str):

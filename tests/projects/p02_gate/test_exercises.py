@@ -130,3 +130,5 @@ def test_numeric_checks_refuse_numbers_as_text_and_series():
     text = e3.evaluate(ok | {"pvalue_experiment_1": f"{ok['pvalue_experiment_1']}"})
     series = e3.evaluate(ok | {"pvalue_experiment_2": pd.Series([ok["pvalue_experiment_2"]])})
     assert text.status == INCORRECT and series.status == INCORRECT
+    assert "give the number itself" in " ".join(text.problems)
+    assert "one plain number" in " ".join(series.problems)

@@ -114,8 +114,10 @@ def test_criteria_files_get_errors_that_name_the_file(tmp_path):
         team_criteria.load(tmp_path / "criteria.txt")
     # a file name given where the criteria themselves are expected
     for path in ("criteria.yaml", tmp_path / "good.json", "configs/launch"):
-        with pytest.raises(CriteriaError, match="looks like a file name; read the file with gates.load_criteria"):
+        with pytest.raises(CriteriaError, match="looks like a file name; read the file with team_criteria.load"):
             team_criteria.validate(path)
+        with pytest.raises(CriteriaError, match="looks like a file name; read the file with gates.load_criteria"):
+            gates.validate_criteria(path, team_criteria.METRICS)
 
 
 def test_written_criteria_read_back_the_same(tmp_path):

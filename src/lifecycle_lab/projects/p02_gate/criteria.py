@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lifecycle_lab.gates.criteria import (Criteria, MetricSpec, load_criteria, read_criteria_data, validate_criteria,
-                                          write_criteria)
+from lifecycle_lab.gates.criteria import (
+    Criteria,
+    CriteriaError,
+    MetricSpec,
+    load_criteria,
+    looks_like_a_path,
+    read_criteria_data,
+    validate_criteria,
+    write_criteria,
+)
 
 CRITERIA_FILE = Path(__file__).resolve().parent / "criteria.yaml"
 """The recommender team's criteria file, shipped with the package."""
@@ -48,7 +56,12 @@ def load(path: str | Path = CRITERIA_FILE) -> Criteria:
 
 
 def validate(data) -> Criteria:
-    """Criteria (a dict or YAML text) validated against the recommender's metrics."""
+    """Criteria (a dict or YAML text) validated against the recommender's metrics; a file name is refused
+    with a pointer to `load`."""
+    if looks_like_a_path(data):
+        raise CriteriaError(f"{str(data)!r} looks like a file name; read the file with "
+                            f"team_criteria.load({str(data)!r}) (lifecycle_lab.projects.p02_gate.criteria), or "
+                            f"pass the criteria themselves (a dict or YAML text)")
     return validate_criteria(data, METRICS)
 
 

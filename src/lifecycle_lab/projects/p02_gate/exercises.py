@@ -14,7 +14,16 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from lifecycle_lab import gates
-from lifecycle_lab.exercises.core import DecisionExercise, ExerciseSet, Feedback, Field, ValueExercise, stance
+from lifecycle_lab.exercises.core import (
+    DecisionExercise,
+    ExerciseSet,
+    Feedback,
+    Field,
+    ValueExercise,
+    as_number,
+    not_a_number,
+    stance,
+)
 from lifecycle_lab.projects.p02_gate import criteria as team_criteria
 
 EXERCISES = ExerciseSet("02_intermediate_graduation_gate")
@@ -109,6 +118,19 @@ def _group_rule(group: str, required: Sequence[str], rules=None):
     return validate
 
 
+def _number_field(description: str, expected: float, tol: float, why: str) -> Field:
+    """A field that holds one plain number within `tol` of `expected`: a numeric string ("0.35"), a boolean,
+    a one-element Series or array is refused with advice on how to give the number itself."""
+    def validate(value: Any, answer) -> str | None:
+        number = as_number(value)
+        if number is None:
+            return not_a_number("the answer", value)
+        if abs(number - expected) > tol:
+            return f"{number:.4g} does not agree with the evidence ({why})"
+        return None
+    return Field(description, validate=validate, why=why)
+
+
 # 1. write the criteria ------------------------------------------------------------------------------
 @EXERCISES.exercise("ex1", "write the graduation criteria")
 def criteria_exercise() -> DecisionExercise:
@@ -174,8 +196,8 @@ def srm_exercise(counts: Mapping[str, Sequence[int]], threshold: float = 0.001) 
     pvals = {n: float(chisquare(counts[n]).pvalue) for n in names}
     broken = [n for n in names if pvals[n] < threshold]
     verdict = broken[0] if len(broken) == 1 else ("neither" if not broken else "both")
-    fields = {f"pvalue_{n}": Field(f"the chi-square p-value of {n}'s counts against 50/50", expected=pvals[n],
-                                   tol=max(1e-6, 0.01 * pvals[n]), why="chi2 = sum((obs - exp)^2 / exp), 1 df")
+    fields = {f"pvalue_{n}": _number_field(f"the chi-square p-value of {n}'s counts against 50/50", pvals[n],
+                                           max(1e-6, 0.01 * pvals[n]), "chi2 = sum((obs - exp)^2 / exp), 1 df")
               for n in names}
     fields["broken"] = Field("which experiment has a sample-ratio mismatch", choices=names + ["neither", "both"],
                              expected=verdict, why=f"a p-value below {threshold} is the alarm")
@@ -233,9 +255,8 @@ def fairness_exercise(ab, threshold: float = -0.10, op: str = ">=", severity: st
         "worst_segment": Field("the segment whose CTR lift (challenger vs champion) is lowest",
                                choices=sorted(map(str, lift.index)), expected=worst,
                                why="compare each segment's CTR across the two arms, not only within the challenger"),
-        "ctr_ratio": Field("the challenger's lowest segment CTR divided by its highest (fairlearn ratio())",
-                           expected=ratio, tol=0.005,
-                           why="min over segments / max over segments, in the challenger's arm only"),
+        "ctr_ratio": _number_field("the challenger's lowest segment CTR divided by its highest (fairlearn ratio())",
+                                   ratio, 0.005, "min over segments / max over segments, in the challenger's arm only"),
         "consequence": Field("what the ethical criterion's verdict means for the gate",
                              choices=["meets the bar", "a launch condition", "blocks the launch"],
                              expected=consequence,
