@@ -30,8 +30,11 @@
 #
 # `variant` picks the world; `data_drift` / `concept_drift` switch the two kinds of drift on and off and
 # `concept_start` says when the new pattern begins, so you can check the diagnosis against how the world was
-# built. Costs left at `None` take the variant's defaults (printed below). `fast=True` uses smaller months
-# for a quick run.
+# built. Costs left at `None` take the variant's defaults (printed below). `fast=True` simulates 1,500 decisions
+# a month instead of 4,000, over 18 months, with fewer repeats. The next cell checks every value against the
+# declaration in `lifecycle_lab/projects/p03_governance/parameters.py` and refuses, before any work, a combination
+# the notebook cannot run: a `concept_start` after the last month, a review that costs more than the loss it
+# prevents, or a world without enough labelled cases for the evaluation and the fairness audit.
 
 # %% tags=["parameters"]
 seed = 42              # drives every random draw
@@ -53,39 +56,18 @@ human_review = True    # every flagged case is reviewed by a person
 log_retention_months = 12  # how long decision logs are kept
 
 # %%
-from lifecycle_lab.base import params
+from lifecycle_lab.projects import p03_governance as project
+from lifecycle_lab.projects.p03_governance import parameters as setup
 
-seed = params.require_int("seed", seed, low=0, high=2**31 - 1)
-fast = params.require_bool("fast", fast)
-variant = params.require_choice("variant", variant, ["fraud", "credit"])
-months = params.require_int("months", months, low=18, high=36)
-data_drift = params.require_bool("data_drift", data_drift)
-concept_drift = params.require_bool("concept_drift", concept_drift)
-if concept_start is not None:
-    concept_start = params.require_int("concept_start", concept_start, low=1, high=months)
-drift_strength = params.require_float("drift_strength", drift_strength, low=0.0, high=3.0)
-discount_rate = params.require_float("discount_rate", discount_rate, low=0.0, high=0.5)
-horizon_years = params.require_int("horizon_years", horizon_years, low=1, high=15)
-drift_rate = params.require_float("drift_rate", drift_rate, low=0.0, high=2.0)
-human_review = params.require_bool("human_review", human_review)
-log_retention_months = params.require_int("log_retention_months", log_retention_months, low=0, high=240)
-for name in ("cost_fp", "cost_fn", "cost_review"):
-    if globals()[name] is not None:
-        params.require_float(name, globals()[name], low=0.0, high=1e7)
-
-from lifecycle_lab.governance import business
-default = business.DEFAULT_COSTS[variant]
-costs = business.Costs(fp=default.fp if cost_fp is None else cost_fp, fn=default.fn if cost_fn is None else cost_fn,
-                       review=default.review if cost_review is None else cost_review)
-inputs = business.CaseInputs(volume_per_year=business.VOLUME[variant], horizon_years=horizon_years,
-                             discount_rate=discount_rate, drift_rate=drift_rate)
-n_per_month = 1500 if fast else 4000
-print(f"variant={variant}, seed={seed}, {months} months x {n_per_month} simulated decisions, data drift={data_drift}, "
-      f"concept drift={concept_drift} (from month {months // 2 if concept_start is None else concept_start})")
+P = project.PARAMETERS.validate(globals())  # types, bounds, fast caps, and whether this case can run at all
+costs, inputs, size = setup.costs_of(P), setup.inputs_of(P), setup.sizes(P)
+print(f"variant={P.variant}, seed={P.seed}, {P.months} months x {size.n_per_month} simulated decisions, "
+      f"data drift={P.data_drift}, concept drift={P.concept_drift} "
+      f"(from month {P.months // 2 if P.concept_start is None else P.concept_start})")
 print(f"production volume (one volume for every document): {inputs.volume_per_year:,.0f} decisions a year; "
-      f"the simulation samples {n_per_month:,} of each month's {inputs.volume_per_year / 12:,.0f}")
+      f"the simulation samples {size.n_per_month:,} of each month's {inputs.volume_per_year / 12:,.0f}")
 print(f"costs (EUR): FP {costs.fp:g}, FN {costs.fn:g}, review {costs.review:g}; "
-      f"discount {discount_rate:.1%}, horizon {horizon_years} y, drift rate {drift_rate:.0%}/y")
+      f"discount {P.discount_rate:.1%}, horizon {P.horizon_years} y, drift rate {P.drift_rate:.0%}/y")
 
 # %% [markdown]
 # ## 1. Outcomes analysis: how did the legacy model do, month by month?
@@ -102,17 +84,18 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from lifecycle_lab.base import paths
+from lifecycle_lab.evaluation.costs import Costs, best_threshold, expected_cost, threshold_sweep
+from lifecycle_lab.governance import business
 from lifecycle_lab.projects.p03_governance import world as tx
 from lifecycle_lab.monitoring import performance as perf
 
-out = paths.output_dir("03_advanced_governance_sunset", output_dir)
-world = tx.simulate(variant, months=months, n_per_month=n_per_month, seed=seed, data_drift=data_drift,
-                    concept_drift=concept_drift, drift_strength=drift_strength, concept_start=concept_start)
-X = tx.features(variant)
+out = paths.output_dir("03_advanced_governance_sunset", P.output_dir)
+world = setup.simulate(P)  # the world the parameters describe (the feasibility check simulated the same)
+X = tx.features(P.variant)
 train = world[world.month == 0]
-legacy = tx.build_model(variant, "legacy").fit(train[X], train.label)
+legacy = tx.build_model(P.variant, "legacy").fit(train[X], train.label)
 proba_legacy = legacy.predict_proba(world[X])[:, 1]
-threshold_legacy = business.best_threshold(business.threshold_sweep(train.label, proba_legacy[world.month == 0], costs))
+threshold_legacy = best_threshold(threshold_sweep(train.label, proba_legacy[world.month == 0], costs))
 monthly = perf.monthly_performance(world, proba_legacy, threshold_legacy, costs)
 monthly.to_csv(out / "monthly_performance.csv", index=False)
 print(f"{len(world):,} rows; inputs: {X}; legacy threshold {threshold_legacy:.3f}")
@@ -139,7 +122,7 @@ plt.show()
 # %%
 from lifecycle_lab.governance import regulation
 
-model_id = f"{variant.upper()}-LEGACY-01"
+model_id = f"{P.variant.upper()}-LEGACY-01"
 production = world[world.month >= 1]
 score_production = proba_legacy[(world.month >= 1).to_numpy()]
 decision_log = production[["id"] + X].rename(columns={"id": "decision_id"}).assign(
@@ -163,9 +146,9 @@ print(f"decision log: {log_check['rows']:,} rows for {len(production):,} product
 # other notebooks use. The table is the last month; the heat map shows every month.
 
 # %%
-drift = perf.input_drift(world, tx.FEATURES[variant]["numerical"], tx.FEATURES[variant]["categorical"])
+drift = perf.input_drift(world, tx.FEATURES[P.variant]["numerical"], tx.FEATURES[P.variant]["categorical"])
 onsets = perf.drift_onset(drift)
-last = drift[drift.month == months].set_index("feature")
+last = drift[drift.month == P.months].set_index("feature")
 last.assign(first_drifted_month=pd.array([onsets[f]["first_month"] for f in last.index], dtype="Int64"))[
     ["kind", "method", "score", "drifted", "ks", "ks_pvalue", "first_drifted_month"]].round(4)
 
@@ -190,14 +173,14 @@ plt.show()
 # %%
 from lifecycle_lab.monitoring import drift as monitor
 
-ref_sample = train.sample(min(len(train), 2000), random_state=seed)
-last_month = world[world.month == months]
-evid = monitor.evidently_drift(ref_sample, last_month.sample(min(len(last_month), 2000), random_state=seed),
-                               numerical=tx.FEATURES[variant]["numerical"],
-                               categorical=tx.FEATURES[variant]["categorical"],
+ref_sample = train.sample(min(len(train), 2000), random_state=P.seed)
+last_month = world[world.month == P.months]
+evid = monitor.evidently_drift(ref_sample, last_month.sample(min(len(last_month), 2000), random_state=P.seed),
+                               numerical=tx.FEATURES[P.variant]["numerical"],
+                               categorical=tx.FEATURES[P.variant]["categorical"],
                                html_path=out / "drift_report.html")
 share_drifted = evid["share_drifted"]
-print(f"Evidently: {share_drifted:.0%} of inputs drifted in month {months}; dataset drift: {evid['dataset_drift']}")
+print(f"Evidently: {share_drifted:.0%} of inputs drifted in month {P.months}; dataset drift: {evid['dataset_drift']}")
 pd.DataFrame(evid["columns"]).T[["stattest", "score", "drifted"]]
 
 # %% [markdown]
@@ -210,7 +193,7 @@ pd.DataFrame(evid["columns"]).T[["stattest", "score", "drifted"]]
 # the test as of each month-end, with only the labels known by then, gives the honest *detection* date.
 
 # %%
-reference_model = tx.build_model(variant, "replacement").fit(train[X], train.label)
+reference_model = tx.build_model(P.variant, "replacement").fit(train[X], train.label)
 proba_reference = reference_model.predict_proba(world[X])[:, 1]
 concept = perf.calibration_drift(world, proba_reference)
 concept_onset = concept.attrs["onset"]
@@ -253,11 +236,11 @@ from lifecycle_lab.governance import risk
 
 what = {"fraud": "flags card transactions for fraud review", "credit": "scores applicants' probability of default"}
 entry = risk.InventoryEntry(
-    model_id=model_id, name=f"legacy {variant} scorecard", purpose=what[variant],
-    users="fraud operations" if variant == "fraud" else "retail credit underwriting",
+    model_id=model_id, name=f"legacy {P.variant} scorecard", purpose=what[P.variant],
+    users="fraud operations" if P.variant == "fraud" else "retail credit underwriting",
     restrictions="not for marketing or pricing; scores expire after 24 h",
     inputs_and_sources=", ".join(X) + " (core banking, card switch)", upstream_models="none",
-    outputs="probability and flag at the operating threshold", owner="Head of " + variant + " analytics",
+    outputs="probability and flag at the operating threshold", owner="Head of " + P.variant + " analytics",
     developer="analytics team (2 people left)", validator="model risk (independent)",
     last_validation="month 0", next_validation="now: triggered by risk events",
     expected_life="3 years", risk_tier="to be set below")
@@ -271,21 +254,17 @@ print(entry.to_markdown())
 # new patterns and its developers left), and the inputs are monitored (the drift monitor of section 1).
 
 # %%
-eval_window = world[world.label_known & (world.month > months - 3)]
-if len(eval_window) < 1000:  # credit labels arrive late: widen the window to have enough labels
-    eval_window = world[world.label_known & (world.month > months - 6)]
-fit_window = world[world.label_known & (world.month > months - 9) & (world.month < eval_window.month.min())]
+from lifecycle_lab.projects.p03_governance import casefile
+
+eval_window, fit_window = casefile.windows(world, P.months)  # the last 3 labelled months (6 when labels are late)
 p_eval_legacy = legacy.predict_proba(eval_window[X])[:, 1]
 flag_eval = (p_eval_legacy >= threshold_legacy).astype(int)
-cost_eval = business.expected_cost(eval_window.label, flag_eval, costs)
+cost_eval = expected_cost(eval_window.label, flag_eval, costs)
 baseline_per_1k = float(monthly.loc[monthly.month.between(1, 3), "cost_per_1k"].mean())
-if not baseline_per_1k > 0:  # no labelled rows in months 1-3: the relative change would be meaningless
-    raise ValueError(f"baseline cost of months 1-3 is {baseline_per_1k}: no labels to compare with; use more months")
-evidence = {
-    "concept_drift": concept_onset is not None, "legacy_architecture": True, "detection_lag_months": lag,
-    "inputs_monitored": True, "cost_increase": round(1000 * cost_eval["cost_per_decision"] / baseline_per_1k - 1, 4),
-    "share_drifted": share_drifted, "variant": variant, "human_review": human_review,
-    "annual_error_cost": round(cost_eval["cost_per_decision"] * inputs.volume_per_year, 2)}
+evidence = casefile.risk_evidence(variant=P.variant, human_review=P.human_review, concept_onset=concept_onset,
+                                  detection_lag=lag, cost_per_decision=cost_eval["cost_per_decision"],
+                                  baseline_per_1k=baseline_per_1k, share_drifted=share_drifted,
+                                  volume_per_year=inputs.volume_per_year)
 print(f"evaluation window: months {eval_window.month.min()}-{eval_window.month.max()}, {len(eval_window):,} labelled rows; "
       f"yearly error cost at {inputs.volume_per_year:,.0f} decisions: EUR {evidence['annual_error_cost']:,.0f}")
 evidence
@@ -347,9 +326,9 @@ print("revalidation triggered by:", *triggers, sep="\n  - ")
 # by the sections below, and the marks are read from those files.
 
 # %%
-ai_act = regulation.ai_act_tier(variant)
-print(f"EU AI Act tier ({variant}): {ai_act['tier']}: {ai_act['basis']}")
-regulation.duties(variant)
+ai_act = regulation.ai_act_tier(P.variant)
+print(f"EU AI Act tier ({P.variant}): {ai_act['tier']}: {ai_act['basis']}")
+regulation.duties(P.variant)
 
 # %% [markdown]
 # ## 4. Explainability: global and per decision
@@ -366,10 +345,10 @@ regulation.duties(variant)
 # %%
 from lifecycle_lab.evaluation import explain
 
-replacement = tx.build_model(variant, "replacement").fit(fit_window[X], fit_window.label)
+replacement = tx.build_model(P.variant, "replacement").fit(fit_window[X], fit_window.label)
 models = {"legacy (in production)": legacy, "replacement": replacement}
-importance = pd.concat({name: explain.global_importance(m, eval_window[X], eval_window.label, n_repeats=3 if fast else 5,
-                                                        seed=seed, max_rows=3000).set_index("feature")["importance_mean"]
+importance = pd.concat({name: explain.global_importance(m, eval_window[X], eval_window.label, n_repeats=size.importance_repeats,
+                                                        seed=P.seed, max_rows=3000).set_index("feature")["importance_mean"]
                         for name, m in models.items()}, axis=1).sort_values("replacement", ascending=False)
 importance.round(4)
 
@@ -451,9 +430,9 @@ print({k: round(v, 3) for k, v in parity_before.items() if k != "by_group"})
 table.round(3)
 
 # %%
-n_boot = 100 if fast else 200
+n_boot = size.n_boot
 fpr_ci = fairness.bootstrap_ci("false_positive_rate", eval_window.label.to_numpy(), flag_eval, groups.to_numpy(),
-                               n_boot=n_boot, seed=seed)
+                               n_boot=n_boot, seed=P.seed)
 fpr_ci.round(3)
 
 # %% [markdown]
@@ -487,16 +466,16 @@ print(screen.render())
 # %%
 flag_new = (p_eval_new >= costs.p_star).astype(int)
 weights = fairness.reweighing_weights(fit_window.label, fit_window[tx.SENSITIVE])
-reweighed = tx.build_model(variant, "replacement").fit(fit_window[X], fit_window.label, model__sample_weight=weights)
+reweighed = tx.build_model(P.variant, "replacement").fit(fit_window[X], fit_window.label, model__sample_weight=weights)
 flag_reweighed = (reweighed.predict_proba(eval_window[X])[:, 1] >= costs.p_star).astype(int)
 flag_optimizer = fairness.threshold_optimizer_flags(replacement, fit_window[X], fit_window.label,
-                                                    fit_window[tx.SENSITIVE], eval_window[X], groups, seed=seed)
+                                                    fit_window[tx.SENSITIVE], eval_window[X], groups, seed=P.seed)
 mitigation = fairness.compare_mitigations(
     eval_window.label.to_numpy(), {"legacy (today)": flag_eval, "replacement at p*": flag_new,
                                    "replacement, reweighed in training": flag_reweighed,
                                    "replacement + ThresholdOptimizer": flag_optimizer},
-    groups.to_numpy(), cost=lambda y, f: business.expected_cost(y, f, costs)["cost_per_decision"], favourable=0,
-    attribute_at_decision={"replacement + ThresholdOptimizer": True}, n_boot=n_boot, seed=seed)
+    groups.to_numpy(), cost=lambda y, f: expected_cost(y, f, costs)["cost_per_decision"], favourable=0,
+    attribute_at_decision={"replacement + ThresholdOptimizer": True}, n_boot=n_boot, seed=P.seed)
 mitigation.round(3)
 
 # %% [markdown]
@@ -545,65 +524,22 @@ answer = ex3.check(answer)
 from IPython.display import Markdown
 from lifecycle_lab.governance import modelcard
 
-factor = tx.FEATURES[variant]["categorical"][-1]
+factor = tx.FEATURES[P.variant]["categorical"][-1]
 q_legacy = modelcard.quantitative(eval_window.label, flag_eval, groups, costs, intersect=eval_window[factor],
-                                  n_boot=n_boot, seed=seed)
+                                  n_boot=n_boot, seed=P.seed)
 q_new = modelcard.quantitative(eval_window.label, flag_new, groups, costs, intersect=eval_window[factor],
-                               n_boot=n_boot, seed=seed)
-common = {
-    "intended_use": {"primary use": entry.purpose, "primary users": entry.users, "out of scope": entry.restrictions,
-                     "human oversight": "every flagged case is reviewed by a person who can override it"
-                     if human_review else "none: decisions are fully automated"},
-    "factors": {"groups": "age band " + ", ".join(tx.AGE_BANDS) + " (not a model input)",
-                "instrumentation": f"{factor} (intersections table)", "environment": f"{variant} decisions, months 1-{months}"},
-    "evaluation_data": {"window": f"months {eval_window.month.min()}-{eval_window.month.max()} (labels known)",
-                        "rows": len(eval_window), "base rate": float(eval_window.label.mean())}}
-mitigation_note = (f"reweighing in training (age used only while fitting) moves the equalized-odds difference of the "
-                   f"replacement from {plain.eo_difference:.3f} to {rw.eo_difference:.3f} at {cost_change:+.1%} cost: "
-                   + ("adopt before go-live, pending legal review" if adopt_reweighing else "not adopted"))
-legacy_card_evidence = {
-    **common, **{k: q_legacy[k] for k in ("uncertainty", "uncertainty_note", "by_group", "intersections", "parity")},
-    "model_details": {"name": entry.name, "id": entry.model_id, "version": "1.0 (GA month 1)", "owner": entry.owner,
-                      "type": "logistic regression on scaled numerics and one-hot categoricals", "date": f"month {months}",
-                      "license": "proprietary, internal use only", "contact": "model risk office, model-risk@bank.example",
-                      "inputs": ", ".join(X), "expected life": entry.expected_life,
-                      "explanations": "exact SHAP values in log-odds for every decision, with reason codes (section 4)",
-                      **({"decision log": f"decision_log.csv.gz: one row per decision with inputs, score, threshold and "
-                                          f"model version; kept {log_retention_months} months"}
-                         if log_check["complete"] else {})},
-    "metrics": {modelcard.METRIC_LABELS[k]: float(answer[k]) for k in modelcard.METRIC_LABELS},
-    "thresholds": {"operating threshold": threshold_legacy, "chosen by": "lowest expected cost on the training month"},
-    "training_data": {"window": "month 0", "rows": len(train), "base rate": float(train.label.mean())},
-    "ethical": [f"age band is not an input, yet flag rates differ by {parity_before['demographic_parity_difference']:.3f} "
-                f"(demographic parity difference) through proxies such as tenure or credit history",
-                f"four-fifths screen (heuristic): {'flags ' + ', '.join(screen.flagged) if screen.flags_any else 'no group flagged'}",
-                "ThresholdOptimizer would use age at decision time: rejected" +
-                (" (disparate treatment under ECOA / Reg B)" if variant == "credit" else ""), mitigation_note],
-    "caveats": [f"performance degraded: expected cost up {evidence['cost_increase']:.0%} against months 1-3",
-                f"concept drift from month {concept_onset}; the design cannot represent the new pattern"
-                if concept_onset is not None else "no concept drift found; inputs drifted",
-                "labels arrive late: the last months are partly unlabelled",
-                "no plan of pre-determined changes: any change needs a new validation"]}
-replacement_card_evidence = {
-    **common, **{k: q_new[k] for k in ("metrics", "uncertainty", "uncertainty_note", "by_group", "intersections", "parity")},
-    "model_details": {"name": f"replacement {variant} model", "id": f"{variant.upper()}-NEXT-01", "version": "2.0 (candidate)",
-                      "owner": entry.owner, "type": "logistic regression on log-spline terms of numerics and one-hot "
-                      "categoricals (additive, exactly explainable)", "date": f"month {months}",
-                      "license": "proprietary, internal use only", "contact": "model risk office, model-risk@bank.example",
-                      "inputs": ", ".join(X), "expected life": "3 years, retrained yearly",
-                      "explanations": "exact SHAP values in log-odds for every decision, with reason codes (section 4)",
-                      "pre-determined changes": "yearly retraining on the latest labelled months with the same inputs, "
-                                                "design and threshold rule; any other change is revalidated",
-                      "decision log": "the same fields as the legacy log, from the first shadow day"},
-    "thresholds": {"operating threshold": costs.p_star, "chosen by": "p* = (c_FP + c_review) / (c_FP + c_FN) (section 7)"},
-    "training_data": {"window": f"months {fit_window.month.min()}-{fit_window.month.max()} (labels known)",
-                      "rows": len(fit_window), "base rate": float(fit_window.label.mean())},
-    "ethical": [f"demographic parity difference {q_new['parity']['demographic_parity_difference']:.3f} against "
-                f"{parity_before['demographic_parity_difference']:.3f} for the legacy model", mitigation_note],
-    "caveats": ["validated on the months after its training window only; the canary and the label-free guard of "
-                "section 8 watch it in production", "new patterns will come: the yearly retraining is part of its cost"]}
-card = modelcard.model_card(legacy_card_evidence)
-card_new = modelcard.model_card(replacement_card_evidence)
+                               n_boot=n_boot, seed=P.seed)
+common = casefile.card_common(entry, variant=P.variant, months=P.months, human_review=P.human_review,
+                              eval_window=eval_window, factor=factor)
+note = casefile.mitigation_note(plain, rw, cost_change, adopt_reweighing)
+card = modelcard.model_card(casefile.legacy_card_evidence(
+    common, entry, quantitative=q_legacy, metrics=answer, variant=P.variant, months=P.months, inputs=X,
+    threshold=threshold_legacy, train=train, log_retention_months=P.log_retention_months,
+    log_complete=log_check["complete"], parity=parity_before, four_fifths_flagged=screen.flagged, note=note,
+    cost_increase=evidence["cost_increase"], concept_onset=concept_onset))
+card_new = modelcard.model_card(casefile.replacement_card_evidence(
+    common, entry, quantitative=q_new, variant=P.variant, months=P.months, inputs=X, costs=costs,
+    fit_window=fit_window, legacy_parity=parity_before, note=note))
 (out / "model_card_legacy.md").write_text(card)
 (out / "model_card_replacement.md").write_text(card_new)
 print(f"legacy card: {len(card.splitlines())} lines, nine sections: {all(modelcard.sections_present(card).values())}; "
@@ -642,9 +578,9 @@ answer = (costs.fp + costs.review) / (costs.fp + costs.fn)
 answer = ex4.check(answer)
 
 # %%
-sweep_new = business.threshold_sweep(eval_window.label, p_eval_new, costs)
-sweep_old = business.threshold_sweep(eval_window.label, p_eval_legacy, costs)
-best_new, best_old = business.best_threshold(sweep_new), business.best_threshold(sweep_old)
+sweep_new = threshold_sweep(eval_window.label, p_eval_new, costs)
+sweep_old = threshold_sweep(eval_window.label, p_eval_legacy, costs)
+best_new, best_old = best_threshold(sweep_new), best_threshold(sweep_old)
 print(f"p* = {answer:.3f} (Elkan without reviews: {costs.elkan_threshold:.3f}); empirical optimum: replacement "
       f"{best_new:.3f}, legacy {best_old:.3f} (legacy runs at {threshold_legacy:.3f})")
 fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -673,25 +609,25 @@ plt.show()
 # %%
 import json
 
-a = business.COMPLIANCE_ASSUMPTIONS[variant]
+a = business.COMPLIANCE_ASSUMPTIONS[P.variant]
 print(f"compliance exposure of the status quo: {a['p_action_per_year']:.0%} a year x EUR {a['penalty']:,} penalty "
-      f"+ EUR {a['remediation']:,} remediation = EUR {business.compliance_exposure(variant):,.0f} a year")
-patch_model = tx.build_model(variant, "legacy").fit(fit_window[X], fit_window.label)
+      f"+ EUR {a['remediation']:,} remediation = EUR {business.compliance_exposure(P.variant):,.0f} a year")
+patch_model = tx.build_model(P.variant, "legacy").fit(fit_window[X], fit_window.label)
 probas = {"status_quo": p_eval_legacy, "patch": patch_model.predict_proba(eval_window[X])[:, 1], "retrain": p_eval_new}
 
 def build(case, cost_fn=None):
-    c = costs if cost_fn is None else business.Costs(costs.fp, cost_fn, costs.review)
+    c = costs if cost_fn is None else Costs(costs.fp, cost_fn, costs.review)
     measured = business.measured_costs(eval_window.label, probas, c, {"status_quo": threshold_legacy})
-    return business.scenario_options(variant, measured)
+    return business.scenario_options(P.variant, measured)
 
 status_quo, options = build(inputs)
 options_table = business.evaluate_options(options, status_quo, inputs)
 pd.DataFrame({"label": eval_window.label.to_numpy(), tx.SENSITIVE: groups.to_numpy(), **probas}).to_csv(
     out / "eval_scores.csv", index=False)
 (out / "business_case.json").write_text(json.dumps({
-    "variant": variant, "costs": {"fp": costs.fp, "fn": costs.fn, "review": costs.review},
-    "threshold_legacy": threshold_legacy, "volume_per_year": inputs.volume_per_year, "horizon_years": horizon_years,
-    "discount_rate": discount_rate, "drift_rate": drift_rate}, indent=1))
+    "variant": P.variant, "costs": {"fp": costs.fp, "fn": costs.fn, "review": costs.review},
+    "threshold_legacy": threshold_legacy, "volume_per_year": inputs.volume_per_year, "horizon_years": P.horizon_years,
+    "discount_rate": P.discount_rate, "drift_rate": P.drift_rate}, indent=1))
 options_table.round(0)
 
 # %% [markdown]
@@ -749,7 +685,7 @@ best = business.recommend(options_table)
 flip = sensitivity.loc[sensitivity.recommendation != best, "assumption"]
 npv_best = float(options_table.set_index("option").loc[best, "npv"]) if best != "status_quo" else 0.0
 answer = {"option": best, "npv": npv_best, "sensitive_to": flip.iloc[0] if len(flip) else "none",
-          "justification": (f"{best} has the highest NPV, EUR {npv_best / 1e6:.2f}M over {horizon_years} years: it removes "
+          "justification": (f"{best} has the highest NPV, EUR {npv_best / 1e6:.2f}M over {P.horizon_years} years: it removes "
                             f"most of the error cost that drift added and carries the least compliance exposure for the "
                             f"explainability mandate; the ranking changes with "
                             f"{flip.iloc[0] if len(flip) else 'none of the assumptions tested'}, to be confirmed.")}
@@ -759,7 +695,7 @@ answer = ex6.check(answer)
 decision = dict(answer)
 
 # %%
-memo = business.memo_markdown(variant, options_table, sensitivity, inputs, costs, decision=decision, risks=[
+memo = business.memo_markdown(P.variant, options_table, sensitivity, inputs, costs, decision=decision, risks=[
     "freeze changes to the legacy model until the replacement is live",
     "shadow, then canary with the label-free guard armed; legacy kept warm",
     "independent validation (effective challenge) before the canary",
@@ -786,7 +722,7 @@ from lifecycle_lab.governance import migration
 
 y_eval = eval_window.label.to_numpy()
 flag_champion = flag_eval
-gate = migration.paired_value_ci(y_eval, flag_champion, flag_new, costs, n_boot=500 if fast else 1000, seed=seed)
+gate = migration.paired_value_ci(y_eval, flag_champion, flag_new, costs, n_boot=size.gate_boot, seed=P.seed)
 print(f"business metric (EUR avoided per decision): legacy {gate['champion']:.2f}, replacement {gate['challenger']:.2f}; "
       f"difference {gate['difference']:+.2f}, {gate['level']:.0%} interval [{gate['lower']:+.2f}, {gate['upper']:+.2f}] "
       f"on {gate['n']:,} paired decisions: {'promote to shadow' if gate['promote'] else 'do not promote'}")
@@ -810,11 +746,11 @@ print(f"good cases let through (approval of qualified applicants, for credit): l
 
 # %%
 reach = migration.label_trigger_reach(y_eval, flag_champion, costs, volume_per_year=inputs.volume_per_year,
-                                      label_delay_days=tx.LABEL_DELAY_DAYS[variant])
+                                      label_delay_days=tx.LABEL_DELAY_DAYS[P.variant])
 need, weekly = reach.attrs["min_sample"], round(reach.attrs["daily_volume"] * 7)
 print(f"minimum sample for a 5% drop: {need:,} decisions per window; the firm makes {weekly:,} a week, so one window "
       f"of full traffic takes {reach.attrs['days_at_full_traffic'] / 7:.0f} weeks, and its labels arrive "
-      f"{tx.LABEL_DELAY_DAYS[variant]} days later on average (the slowest far later)")
+      f"{tx.LABEL_DELAY_DAYS[P.variant]} days later on average (the slowest far later)")
 print(f"a weekly window of the {reach.attrs['first_ramp_weight']:.0%} ramp holds the minimum only from "
       f"{reach.attrs['daily_volume_needed']:,.0f} decisions a day (this firm: {reach.attrs['daily_volume']:,.0f})")
 reach.round(3)
@@ -831,12 +767,12 @@ reach.round(3)
 weekly_plan = migration.calendar_plan(7, guard_shadow=False)
 guarded = rollout.RollbackTrigger(max_relative_drop=0.05, min_sample=need, consecutive=3)
 naive = rollout.RollbackTrigger.naive(0.05)
-runs = 40 if fast else 100
-kw = dict(plan=weekly_plan, runs=runs, seed=seed)
+runs = size.replays
+kw = dict(plan=weekly_plan, runs=runs, seed=P.seed)
 alarm_naive = migration.false_alarm_rate(naive, y_eval, flag_champion, costs, traffic_per_window=weekly, **kw)
 alarm_guarded = migration.false_alarm_rate(guarded, y_eval, flag_champion, costs, traffic_per_window=weekly, **kw)
 blind = rollout.run_rollout(weekly_plan, migration.replay_observer(y_eval, flag_champion, flag_champion, costs,
-                                                                   traffic_per_window=weekly, seed=seed), guarded)
+                                                                   traffic_per_window=weekly, seed=P.seed), guarded)
 counted_ours = sum(c.counted for c in blind.trigger.checks)
 print(f"at {weekly:,} decisions a week, A/A replays: naive trigger fired in {alarm_naive:.0%} of {runs}, guarded in "
       f"{alarm_guarded:.0%}; the guarded trigger counted {counted_ours} of {len(blind.trigger.checks)} windows")
@@ -850,16 +786,16 @@ print(f"at {weekly:,} decisions a week, A/A replays: naive trigger fired in {ala
 
 # %%
 big = int(np.ceil(reach.attrs["daily_volume_needed"] * 7))
-rng = np.random.default_rng(seed)
+rng = np.random.default_rng(P.seed)
 broken_inputs = eval_window[X].iloc[rng.permutation(len(eval_window))]
 p_broken = replacement.predict_proba(broken_inputs)[:, 1]
 flag_broken = (p_broken >= costs.p_star).astype(int)
 alarm_naive_big = migration.false_alarm_rate(naive, y_eval, flag_champion, costs, traffic_per_window=big, **kw)
 alarm_guarded_big = migration.false_alarm_rate(guarded, y_eval, flag_champion, costs, traffic_per_window=big, **kw)
 run_big = rollout.run_rollout(weekly_plan, migration.replay_observer(y_eval, flag_champion, flag_broken, costs,
-                                                                     traffic_per_window=big, seed=seed), guarded)
+                                                                     traffic_per_window=big, seed=P.seed), guarded)
 healthy_big = rollout.run_rollout(weekly_plan, migration.replay_observer(y_eval, flag_champion, flag_new, costs,
-                                                                         traffic_per_window=big, seed=seed), guarded)
+                                                                         traffic_per_window=big, seed=P.seed), guarded)
 print(f"at {big:,} decisions a week: A/A naive {alarm_naive_big:.0%}, guarded {alarm_guarded_big:.0%} "
       f"(counting {sum(c.counted for c in healthy_big.trigger.checks)} windows of the healthy replacement's rollout)")
 print("broken challenger:", run_big.reason)
@@ -895,7 +831,7 @@ traffic = int(round(reach.attrs["daily_volume"] * window_days))
 print(f"validation: agreement {guard.reference_agreement:.3f}, flag-rate ratio {guard.reference_flag_ratio:.2f}; "
       f"minimum {guard.min_sample:,} mirrored decisions per window -> windows of {window_days} day(s) "
       f"({traffic:,} decisions), {sum(s.windows for s in plan)} windows over the plan")
-mirror = dict(traffic_per_window=traffic, seed=seed)
+mirror = dict(traffic_per_window=traffic, seed=P.seed)
 run_new = rollout.run_rollout(plan, migration.mirrored_observer(p_eval_legacy, p_eval_new, threshold_legacy,
                                                                 costs.p_star, guard, **mirror), guard)
 print("replacement:", run_new.reason)
@@ -908,7 +844,7 @@ print("broken join from the first canary window:", run_bad.reason)
 print(f"time to roll back: {rollback['days']} days ({rollback['windows']} windows of {window_days} day(s)); the broken "
       f"model served {rollback['served_while_broken']:,} decisions meanwhile")
 alarm_guard = migration.guard_false_alarm_rate(guard, p_eval_legacy, p_eval_new, threshold_legacy, costs.p_star, plan=plan,
-                                               traffic_per_window=traffic, runs=runs, seed=seed)
+                                               traffic_per_window=traffic, runs=runs, seed=P.seed)
 print(f"replays of the healthy replacement: the label-free guard fired in {alarm_guard:.0%} of {runs}")
 run_bad.trigger.table().round(3).tail(4)
 
@@ -927,16 +863,16 @@ run_bad.trigger.table().round(3).tail(4)
 # from the rollout calendar above, a data fallback, and records retained after the model is gone.
 
 # %%
-sunset = migration.sunset_plan(variant)
-print("data fallback:", *migration.data_fallback(variant), sep="\n  ")
+sunset = migration.sunset_plan(P.variant)
+print("data fallback:", *migration.data_fallback(P.variant), sep="\n  ")
 sunset
 
 # %%
-retention = migration.record_retention(variant)
+retention = migration.record_retention(P.variant)
 retired_week = int(sunset.week.max())
-retired_month = months + int(np.ceil(retired_week * 7 / tx.DAYS_PER_MONTH))
+retired_month = P.months + int(np.ceil(retired_week * 7 / tx.DAYS_PER_MONTH))
 entry.retire(on=f"week {retired_week} of the migration (month {retired_month})",
-             retain_until=migration.retain_until(variant, service_month=1, retired_month=retired_month),
+             retain_until=migration.retain_until(P.variant, service_month=1, retired_month=retired_month),
              note=f"superseded by the {decision['option']} option; card and logs archived")
 print(entry.to_markdown())
 retention
@@ -954,50 +890,16 @@ retention
 # %%
 from lifecycle_lab.governance import incident
 
-degraded = incident.is_incident(evidence["cost_increase"])
-root = incident.classify_root_cause(data_onset=data_onset, concept_onset=concept_onset, degraded=degraded)
-start = concept_onset if concept_onset is not None else (data_onset or 1)
-impact = incident.excess_cost(monthly, baseline_per_1k, from_month=start, volume_per_month=inputs.volume_per_year / 12)
-if not degraded:
-    impact = dict(impact, total=0.0)
-rights = incident.rights_breach_suspected(variant, equalized_odds_difference=parity_before["equalized_odds_difference"],
-                                          four_fifths_flagged=screen.flagged)
-art73 = incident.art73_assessment(variant, rights_breach_suspected=rights, incident=degraded)
-monitor_name = ("monthly score test of P(Y|X) on arrived labels (calibration monitor)" if detected is not None
-                else "monthly expected-cost report (outcomes)")
-report = incident.IncidentReport(
-    title=f"{variant} model degradation" if degraded else f"{variant} model, month {months} review",
-    model_id=entry.model_id, variant=variant, status="incident" if degraded else "no incident",
-    summary=f"Expected cost per decision {'rose' if degraded else 'changed'} {evidence['cost_increase']:+.0%} against "
-            f"months 1-3 ({'above' if degraded else 'inside'} the {incident.BREACH:.0%} breach level).",
-    timeline=incident.build_timeline(months=months, data_onset=data_onset, concept_onset=concept_onset,
-                                     detected=detected, incident=degraded),
-    detected_by=monitor_name + ("; the input-drift monitor had alerted earlier without a performance signal"
-                                if data_onset is not None else ""),
-    detection_lag_months=lag, impact_eur=round(impact["total"], 2),
-    impact_note=(f"excess over the months 1-3 cost rate, at {inputs.volume_per_year:,.0f} decisions a year "
-                 f"({inputs.volume_per_year / 12:,.0f} a month, the business case's volume); {impact['months_costed']} "
-                 f"months costed from month {start}; {impact['months_without_labels']} months without labels yet "
-                 f"not included" if degraded else "no excess cost: outcomes inside the breach level"),
-    root_cause=root, root_cause_evidence=(f"score test z > 3 from month {concept_onset}" if concept_onset is not None
-                                          else "score test quiet: P(Y|X) did not move") +
-                                         f"; Evidently share drifted {share_drifted:.0%}",
-    time_to_rollback=(f"no earlier version to return to: the month-0 model is the one that degraded, so the remedy is "
-                      f"the migration of section 8. In its replay the label-free guard returned all traffic to the "
-                      f"warm legacy model {rollback['days']} days after a fault ({rollback['windows']} windows of "
-                      f"{window_days} day(s), {rollback['served_while_broken']:,} decisions served by the faulty model); "
-                      f"a 5% outcome trigger would need {reach.attrs['days_at_full_traffic'] / 7:.0f} weeks of full "
-                      f"traffic plus a mean label delay of {tx.LABEL_DELAY_DAYS[variant]} days"
-                      if rollback["rolled_back"] else "the guard did not fire in the replay: rehearse before go-live"),
-    art73=art73,
-    actions=[("freeze legacy model changes", "model owner", "now"),
-             ("close AI Act gaps marked 'not met' in section 10", "compliance officer", "before canary"),
-             ("validate replacement independently", "model risk", "week 1"),
-             ("add the P(Y|X) score test to the monthly monitors", "ML engineering", "week 2"),
-             ("run shadow and canary with the label-free guard armed", "ML engineering",
-              f"weeks 2-{int(sunset.week.iloc[-3])}")] if degraded else
-            [("keep the monthly outcome and P(Y|X) monitors running", "ML engineering", "monthly"),
-             ("review again at the next scheduled validation", "model risk", "next validation")])
+assessment = casefile.assess_incident(
+    variant=P.variant, cost_increase=evidence["cost_increase"], monthly=monthly, baseline_per_1k=baseline_per_1k,
+    data_onset=data_onset, concept_onset=concept_onset, volume_per_year=inputs.volume_per_year,
+    equalized_odds_difference=parity_before["equalized_odds_difference"], four_fifths_flagged=screen.flagged)
+degraded, root, impact, art73 = (assessment[k] for k in ("degraded", "root_cause", "impact", "art73"))
+report = casefile.incident_report(
+    assessment, entry=entry, variant=P.variant, months=P.months, cost_increase=evidence["cost_increase"],
+    data_onset=data_onset, concept_onset=concept_onset, detected=detected, detection_lag=lag,
+    share_drifted=share_drifted, volume_per_year=inputs.volume_per_year, rollback=rollback, window_days=window_days,
+    weeks_of_full_traffic=reach.attrs["days_at_full_traffic"] / 7, last_ramp_week=int(sunset.week.iloc[-3]))
 report_md = report.to_markdown()
 (out / "incident_report.md").write_text(report_md)
 Markdown(report_md)
@@ -1018,16 +920,16 @@ reg_evidence = {
     "drift_analysis": (out / "drift_report.html").is_file() and (out / "monthly_performance.csv").is_file(),
     "fairness_audit": len(mitigation) > 0, "model_card": all(modelcard.sections_present(card).values()),
     "technical_documentation": regulation.annex_iv_missing(out), "event_logging": log_check,
-    "human_review": human_review, "accuracy_maintained": evidence["cost_increase"] <= 0.1,
-    "log_retention_months": log_retention_months, "monitoring_lag_months": lag,
+    "human_review": P.human_review, "accuracy_maintained": evidence["cost_increase"] <= 0.1,
+    "log_retention_months": P.log_retention_months, "monitoring_lag_months": lag,
     "incident_process": all(f"## {s}\n" in report_md for s in incident.SECTIONS) and bool(report.actions),
     "per_decision_explanations": additivity_error < 1e-9,
-    "reason_codes": variant == "credit" and len(reasons_by_design["legacy"]) > 0,
+    "reason_codes": P.variant == "credit" and len(reasons_by_design["legacy"]) > 0,
     "instructions_for_use": regulation.art13_missing({"legacy model card": card}), **declared}
-checklist = regulation.checklist(variant, reg_evidence)
-(out / "ai_act_checklist.md").write_text(regulation.to_markdown(checklist, variant) + "\n")
+checklist = regulation.checklist(P.variant, reg_evidence)
+(out / "ai_act_checklist.md").write_text(regulation.to_markdown(checklist, P.variant) + "\n")
 print(regulation.summary(checklist))
-Markdown(regulation.to_markdown(checklist, variant))
+Markdown(regulation.to_markdown(checklist, P.variant))
 
 # %% [markdown]
 # ## 11. From one model to a platform: a lifecycle governance framework
@@ -1074,20 +976,23 @@ from lifecycle_lab.course import summary
 
 design = "legacy" if decision["option"] in ("patch", "status_quo") else "replacement"
 reason_features = [r["feature"] for r in reasons_by_design[design]]
-summary(f"{variant}: {entry.risk_tier}, AI Act {ai_act['tier']}; recommend {decision['option']} "
-        f"(NPV EUR {float(decision['npv']) / 1e6:.2f}M over {horizon_years} y)",
-        recommendation=decision["option"], variant=variant, risk_tier=tier_number, high_risk=ai_act["high_risk"],
-        risk_scores=scores, npv={r.option: round(float(r.npv), -3) for r in options_table.itertuples()},
-        near_tie=tie is not None, p_star=round(costs.p_star, 4), best_threshold_replacement=best_new,
-        legacy_threshold=threshold_legacy, concept_onset=concept_onset, detected_month=detected,
-        data_drift_onset=data_onset, share_drifted=round(share_drifted, 3), reasons=len(reason_features),
-        reason_design=design, reason_features=reason_features, additivity_ok=bool(additivity_error < 1e-9),
-        dp_difference=round(parity_before["demographic_parity_difference"], 4),
-        eo_difference=round(parity_before["equalized_odds_difference"], 4),
-        four_fifths_flagged=list(map(str, screen.flagged)),
-        reweighing_eo=round(float(rw.eo_difference), 4), replacement_eo=round(float(plain.eo_difference), 4),
-        adopt_reweighing=adopt_reweighing, checklist=regulation.summary(checklist),
-        checklist_status=dict(zip(checklist.article, checklist.status)), decision_log_complete=log_check["complete"],
+facts = dict(
+    recommendation=decision["option"], variant=P.variant, risk_tier=tier_number, high_risk=ai_act["high_risk"],
+    risk_scores=scores, npv={r.option: round(float(r.npv), -3) for r in options_table.itertuples()},
+    near_tie=tie is not None, p_star=round(costs.p_star, 4), best_threshold_replacement=best_new,
+    legacy_threshold=threshold_legacy, concept_onset=concept_onset, detected_month=detected,
+    data_drift_onset=data_onset, share_drifted=round(share_drifted, 3), reasons=len(reason_features),
+    reason_design=design, reason_features=reason_features, additivity_ok=bool(additivity_error < 1e-9),
+    dp_difference=round(parity_before["demographic_parity_difference"], 4),
+    eo_difference=round(parity_before["equalized_odds_difference"], 4),
+    four_fifths_flagged=list(map(str, screen.flagged)),
+    reweighing_eo=round(float(rw.eo_difference), 4), replacement_eo=round(float(plain.eo_difference), 4),
+    adopt_reweighing=adopt_reweighing, checklist=regulation.summary(checklist))
+
+# %%
+summary(f"{P.variant}: {entry.risk_tier}, AI Act {ai_act['tier']}; recommend {decision['option']} "
+        f"(NPV EUR {float(decision['npv']) / 1e6:.2f}M over {P.horizon_years} y)",
+        **facts, checklist_status=dict(zip(checklist.article, checklist.status)), decision_log_complete=log_check["complete"],
         promote_gate=gate["promote"], label_trigger_sees_5pct=bool(reach["sees a 5% drop"].any()),
         label_trigger_counted=counted_ours, false_alarm_naive=round(alarm_naive, 3),
         false_alarm_guarded=round(alarm_guarded, 3), false_alarm_naive_big=round(alarm_naive_big, 3),

@@ -516,16 +516,31 @@ def _negated(text: str, position: int) -> bool:
                ("is not", "isn't", "not", "would not", "wouldn't", "fails", "loses", "is worse"))
 
 
+HYPOTHETICAL = re.compile(r"\b(would|could|might)( \w+)? (favour|favor|prefer|flip( it)? to|switch( it)? to|"
+                          r"change( it)? to|tip( it)? to|tip it towards|make it|point to)$")
+"""A mention under a hypothetical ("a longer horizon would favour retrain") names what another assumption
+would lead to: it neither recommends nor rejects the option."""
+
+
+def _hypothetical(text: str, position: int) -> bool:
+    before = " ".join(text[:position].lower().split()[-5:])
+    return bool(HYPOTHETICAL.search(before))
+
+
 def stance(text: str, options: Sequence[str]) -> dict[str, str]:
-    """For each option: "recommended" (named, not negated, at least once), "rejected" (only named negated)
-    or "absent". A plain, honest heuristic: it reads which options a text names and whether a negation
-    governs each mention; it does not judge the reasoning."""
+    """For each option: "recommended" (named, not negated, at least once), "rejected" (only named negated),
+    "hypothetical" (only named as what another assumption would lead to: "a longer horizon would favour
+    retrain") or "absent". A plain, honest heuristic: it reads which options a text names and whether a
+    negation or a hypothetical governs each mention; it does not judge the reasoning."""
     out = {}
     for option in options:
         where = _mentions(text, option)
+        plain = [w for w in where if not _hypothetical(text, w)]
         if not where:
             out[option] = "absent"
-        elif any(not _negated(text, w) for w in where):
+        elif not plain:
+            out[option] = "hypothetical"
+        elif any(not _negated(text, w) for w in plain):
             out[option] = "recommended"
         else:
             out[option] = "rejected"
@@ -653,7 +668,7 @@ class DecisionExercise(Exercise):
             return None  # the decision field's own problem is reported there
         view = stance(text, choices)
         others = [c for c in choices if c != str(chosen) and view[c] == "recommended"]
-        if view[str(chosen)] == "absent":
+        if view[str(chosen)] in ("absent", "hypothetical"):
             return f"{key}: name the option you chose ({chosen!r}) and say why it wins."
         if view[str(chosen)] == "rejected":
             return f"{key}: it argues against {chosen!r}, the option you chose; the text and the decision disagree."

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lifecycle_lab.evaluation import explain
+from lifecycle_lab.evaluation.costs import Costs
 from lifecycle_lab.projects.p03_governance import exercises as ex
 from lifecycle_lab.exercises.core import CORRECT, INCORRECT, NOT_ATTEMPTED
 from lifecycle_lab.governance import business as bz, risk
@@ -28,13 +29,13 @@ def test_risk_scores_exercise():
 
 
 def test_cost_threshold_exercise():
-    costs = bz.Costs(fp=300, fn=3000, review=40)
+    costs = Costs(fp=300, fn=3000, review=40)
     e = ex.cost_threshold(costs)
     assert e.evaluate(340 / 3300).status == CORRECT
     assert e.evaluate(300 / 3300).status == INCORRECT  # forgot the review cost
     assert "review" in e.evaluate(300 / 3300).problems[0] and "Elkan" in e.evaluate(300 / 3300).problems[0]
     assert e.evaluate(None).status == NOT_ATTEMPTED
-    free = ex.cost_threshold(bz.Costs(fp=300, fn=3000, review=0))
+    free = ex.cost_threshold(Costs(fp=300, fn=3000, review=0))
     assert free.evaluate(300 / 3300).status == CORRECT  # with free reviews Elkan's p* is the answer
 
 
@@ -149,3 +150,57 @@ def test_decision_exercise_when_the_status_quo_wins():
     assert "name the assumption that would change the decision (horizon_years)" in problems
     assert e.evaluate(dict(answer, sensitive_to="horizon_years",
                            justification=why + " A five-year horizon would favour retrain.")).status == CORRECT
+
+
+def _decision_case():
+    measured = {"status_quo": 10.3, "patch": 7.2, "retrain": 7.0}
+    inputs = bz.CaseInputs(volume_per_year=bz.VOLUME["fraud"])
+    build = lambda case, **kw: bz.scenario_options("fraud", measured, **kw)  # noqa: E731
+    sq, options = build(inputs)
+    table = bz.evaluate_options(options, sq, inputs)
+    sens = bz.sensitivity(build, inputs, {"horizon_years": [1, 3], "discount_rate": [0.05, 0.08]})
+    best = bz.recommend(table)
+    return ex.decide(table, sens), best, float(table.set_index("option").loc[best, "npv"])
+
+
+def test_a_justification_that_contradicts_the_decision_fails():
+    """Issue 15: "we should sunset, not retrain" passed for retrain because it names retrain."""
+    e, best, npv = _decision_case()
+    assert best == "retrain"
+    good = {"option": best, "npv": npv, "sensitive_to": "horizon_years"}
+    against = ("We should sunset, not retrain: the NPV of EUR {:.2f}M is not worth the drift and compliance work, "
+               "and a one-year horizon would change it anyway.".format(npv / 1e6))
+    feedback = e.evaluate(dict(good, justification=against))
+    assert feedback.status == INCORRECT
+    assert any("argues against 'retrain'" in p for p in feedback.problems), feedback.problems
+    also = ("Retrain has the best NPV, EUR {:.2f}M, against drift and compliance exposure; sunset is also a good "
+            "choice given the horizon.".format(npv / 1e6))
+    assert any("also recommends ['sunset']" in p for p in e.evaluate(dict(good, justification=also)).problems)
+
+
+def test_a_justification_may_name_what_another_assumption_would_favour():
+    e, best, npv = _decision_case()
+    why = (f"{best}, not patch: the highest NPV (EUR {npv / 1e6:.2f}M) once drift and compliance exposure are priced "
+           f"in; a one-year horizon would favour patch, so the horizon must be confirmed.")
+    feedback = e.evaluate({"option": best, "npv": npv, "sensitive_to": "horizon_years", "justification": why})
+    assert feedback.status == CORRECT, feedback.problems
+    text = feedback.render()
+    assert "names the chosen option and recommends no other" in text
+    assert "the reasoning itself was not read" in text
+
+
+def test_the_reason_code_hints_lead_to_an_answer_the_check_accepts():
+    """Issue 15: the third hint used to end in `.index`, a pandas Index; the check must accept what it leads to."""
+    world = tx.simulate("credit", months=12, n_per_month=500, seed=9)
+    X = tx.features("credit")
+    train = world[world.month == 0]
+    model = tx.build_model("credit", "replacement").fit(train[X], train.label)
+    rows = world[world.month == 12][X]
+    expl = explain.linear_shap(model, rows, train[X])
+    case = rows.index[int(np.argmax(expl.output))]
+    e = ex.reason_codes(model, rows.loc[case], train[X])
+    phi = expl.values.loc[case]
+    assert "list(phi[phi > 0].sort_values(ascending=False).head(4).index)" in e.hints[2]
+    assert e.evaluate({"reasons": list(phi[phi > 0].sort_values(ascending=False).head(4).index)}).status == CORRECT
+    # the bare Index (what the old hint gave) is recorded as its list of labels, so it is judged, not refused
+    assert e.evaluate({"reasons": phi[phi > 0].sort_values(ascending=False).head(4).index}).status == CORRECT

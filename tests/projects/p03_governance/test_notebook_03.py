@@ -109,13 +109,21 @@ def test_without_concept_drift_the_diagnosis_changes(run_notebook):
 
 
 def test_unknown_variant_stops_with_a_clear_message(notebook_out):
-    from lifecycle_lab.base import paths
-    from lifecycle_lab.course.runner import run_notebook
+    """Refused by the runner before a kernel starts, and by the notebook's validation cell when run directly."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
 
-    result = run_notebook(paths.NOTEBOOKS / f"{NAME}.ipynb", notebook_out / "nb03-bad", {"variant": "loans"},
-                          progress=False)
-    assert result.status == "failed"
-    assert "ParameterError" in result.error and "variant='loans' is not allowed" in result.error
+    from lifecycle_lab.base import paths
+    from lifecycle_lab.course.runner import UnknownParameter, run_notebook
+
+    with pytest.raises(UnknownParameter, match="variant='loans' is not allowed"):
+        run_notebook(paths.NOTEBOOKS / f"{NAME}.ipynb", notebook_out / "nb03-bad", {"variant": "loans"}, progress=False)
+    with pytest.raises(PapermillExecutionError) as stopped:
+        papermill.execute_notebook(str(paths.NOTEBOOKS / f"{NAME}.ipynb"), str(notebook_out / "nb03-bad.ipynb"),
+                                   parameters={"variant": "loans"}, kernel_name="python3", progress_bar=False,
+                                   cwd=str(paths.NOTEBOOKS))
+    assert stopped.value.ename == "ParameterError" and "variant='loans' is not allowed" in stopped.value.evalue
+    assert stopped.value.exec_count <= 3  # the validation cell, before the world is simulated
 
 
 # -- the documents, checked against an independent recomputation --------------------------------------------

@@ -284,3 +284,16 @@ def test_an_exercise_set_declares_binds_and_registers(tmp_path, monkeypatch, cap
     assert [e["event"] for e in events] == ["hint", "solution", "check", "check"]
     assert events[2]["reference_submitted"] is True and events[3]["reference_submitted"] is False
     assert events[3]["record"] == {"answer": 3.0}
+
+
+def test_an_option_named_only_under_a_hypothetical_is_not_a_recommendation():
+    from lifecycle_lab.exercises.core import stance
+
+    options = ["patch", "retrain", "sunset"]
+    view = stance("Retrain: the NPV is highest; a one-year horizon would favour patch.", options)
+    assert view == {"patch": "hypothetical", "retrain": "recommended", "sunset": "absent"}
+    assert stance("Patch now, and sunset later.", options)["sunset"] == "recommended"  # no hypothetical: counted
+    ex = DecisionExercise({"decision": Field("d", choices=options),
+                           "why": Field("w", min_words=4, justifies="decision")}, **HINTS)
+    only_if = ex.evaluate({"decision": "retrain", "why": "a longer horizon would favour retrain over the others"})
+    assert not only_if.passed and "name the option you chose" in only_if.problems[0]

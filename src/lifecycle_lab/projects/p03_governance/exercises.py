@@ -134,7 +134,8 @@ def reason_codes(pipeline, x_row, background, *, max_reasons: int = 4) -> Decisi
         hints=["Take this case's row of SHAP values (log-odds): positive values push towards the adverse "
                "decision.",
                "Keep only positive contributions, sort them largest first, keep at most four.",
-               "phi.loc[row][phi.loc[row] > 0].sort_values(ascending=False).head(4).index gives the names."],
+               "list(phi[phi > 0].sort_values(ascending=False).head(4).index) gives the names, with phi = "
+               "expl.values.loc[case] (list(...) makes the pandas Index a plain list)."],
         solution="phi = expl.values.loc[case]\n"
                  "answer = {'reasons': list(phi[phi > 0].sort_values(ascending=False).head(4).index)}")
 
@@ -210,9 +211,7 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
 
     def justification_ok(value, answer):
         text = str(value).lower()
-        problems = []
-        if best.replace("_", " ") not in text.replace("_", " "):
-            problems.append(f"name the option you recommend ({best!r})")
+        problems = []  # that it names the chosen option and recommends no other: Field(justifies="option")
         evidence = [w for w in EVIDENCE_WORDS if w in text]
         if len(evidence) < 2:
             problems.append(f"rest it on at least two kinds of evidence (for example {', '.join(EVIDENCE_WORDS)}); "
@@ -237,7 +236,7 @@ def decide(table, sensitivity, *, choices=("patch", "retrain", "sunset", "status
                                validate=flips_ok),
          "justification": Field("why, for leadership: the option, its NPV or the assumption it rests on, and the "
                                 "evidence (NPV, drift, compliance, TCO, error cost, explanations)", min_words=15,
-                                validate=justification_ok)},
+                                validate=justification_ok, justifies="option")},
         reference={"option": best, "npv": npv_best, "sensitive_to": flips[0] if flips else "none",
                    "justification": (f"{opening}; the recommendation changes with "
                                      f"{', '.join(flips) or 'none of the assumptions'}, which must be confirmed "
