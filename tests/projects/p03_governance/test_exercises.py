@@ -204,3 +204,19 @@ def test_the_reason_code_hints_lead_to_an_answer_the_check_accepts():
     assert e.evaluate({"reasons": list(phi[phi > 0].sort_values(ascending=False).head(4).index)}).status == CORRECT
     # the bare Index (what the old hint gave) is recorded as its list of labels, so it is judged, not refused
     assert e.evaluate({"reasons": phi[phi > 0].sort_values(ascending=False).head(4).index}).status == CORRECT
+
+
+def test_numeric_answers_given_as_text_or_a_series_are_refused_and_the_notebook_gets_a_number(capsys):
+    e = ex.cost_threshold(Costs(fp=300, fn=3000, review=40))
+    for wrong, advice in (("0.103", "give the number itself"), (pd.Series([340 / 3300]), "float(x)")):
+        got = e.check(wrong)
+        out = capsys.readouterr().out
+        assert "not yet" in out and advice in out
+        assert isinstance(got, float) and f"{got:.3f}" == "0.103"  # the next cell formats it
+    assert type(e.check(np.float64(340 / 3300))) is float
+    d, best, npv = _decision_case()
+    why = (f"{best}: the highest NPV (EUR {npv / 1e6:.2f}M) once drift and compliance exposure are priced in; a "
+           f"one-year horizon would change the choice.")
+    answer = {"option": best, "npv": npv, "sensitive_to": "horizon_years", "justification": why}
+    assert d.evaluate(answer).status == CORRECT
+    assert d.evaluate(dict(answer, npv=f"{npv:.0f}")).status == INCORRECT
