@@ -80,7 +80,7 @@ class Scenario:
     bug_kind: str = "unit"
     bug_share: float = 0.6
     seasonal_drift: bool = False
-    seasonal_amplitude: float = 0.5
+    seasonal_amplitude: float = 0.25
     label_shift: bool = False
     label_shift_week: int = 38
     label_shift_factor: float = 1.6
@@ -104,8 +104,9 @@ class Scenario:
         whole("n_per_week", 200, 50_000)
         whole("label_delay_days", 0, 120)
         whole("ramp_weeks", 1, 26)
-        for name in ("launch_week", "bug_week", "label_shift_week"):
-            whole(name, 1, self.n_weeks - 1)
+        for name, switch in (("launch_week", "concept_drift"), ("bug_week", "data_bug"),
+                             ("label_shift_week", "label_shift")):
+            whole(name, 1, self.n_weeks - 1 if getattr(self, switch) else None)
         share("concept_strength", 0.0, 1.5)
         share("bug_share", 0.05, 1.0)
         share("seasonal_amplitude", 0.0, 1.5)
@@ -243,6 +244,12 @@ class ChurnWorld:
         frame["proxy_signal"] = np.where(frame["churned"] == 1, proxy_u < 0.6, proxy_u < 0.05).astype(int)
         return frame
 
+    def _base_rate(self) -> float:
+        if "base" not in self.__dict__:
+            self.__dict__["base"] = float(self._pool(-1, self.scenario.n_per_week * POOL_FACTOR)
+                                          ["churn_probability"].mean())
+        return self.__dict__["base"]
+
     def week(self, week: int) -> "pd.DataFrame":
         """The rows scored in `week`: observed inputs, the true label and when it becomes known.
 
@@ -259,7 +266,7 @@ class ChurnWorld:
         n = s.n_per_week
         pool = self._pool(week, n * POOL_FACTOR)
         if "label_shift" in self.active(week):
-            base = float(self._pool(-1, n * POOL_FACTOR)["churn_probability"].mean())
+            base = self._base_rate()
             rate = min(0.95, base * s.label_shift_factor)
             frame = pool.iloc[label_shift_indices(pool["churned"], n, rate, _rng(s.seed, week, 2))]
         else:
