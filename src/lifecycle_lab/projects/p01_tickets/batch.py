@@ -10,9 +10,17 @@ Why each rule:
   must not "succeed" into a new, empty database nobody reads;
 - predictions are upserted on (ticket_id, model_version): a job killed half-way and re-run, or run twice by
   a scheduler, leaves no duplicates and loses no rows. A ticket id that appears twice in one file is the
-  same ticket sent twice: the last copy wins (training, by contrast, refuses duplicate ids);
+  same ticket sent twice: the last copy wins, and the run counts and logs the repeats (`rows_duplicate`;
+  training, by contrast, refuses duplicate ids);
 - rows that fail the ticket schema (`csvload.check_row`, the same rule training and the API use) go to
-  `rejects` with the reason, never dropped silently, so rows_in == rows_written + rows_rejected always holds;
+  `rejects` with the reason, never dropped silently, and so do rows the CSV itself breaks (a ragged row:
+  its field count and line are named), so rows_in == rows_written + rows_rejected + rows_duplicate always;
+- the file is read with Python's csv module, not pandas' C parser, which silently cuts a value at a NUL
+  byte (`Z\\x00id` became the id `Z`); a value with a NUL is rejected with that reason instead;
+- one run at a time per input file and database: a run takes a lease (its `runs` row gets the file's
+  sha256 as `lease_key`, unique among running runs, so of two runs started at once exactly one gets it)
+  and, on PostgreSQL, also a session advisory lock, which the server frees the moment the holder's
+  connection dies. The second run exits at once with a message naming the run that holds the file;
 - the file is read in chunks and each chunk is committed in one transaction, so memory stays bounded and
   a crash loses at most the chunk in flight (which the re-run writes);
 - each run records a heartbeat (after every chunk), its host and process id: a later run marks a 'running'
@@ -61,6 +69,13 @@ class BatchError(LifecycleLabError, RuntimeError):
     report: "RunReport | None" = None
 
 
+class RunLeaseError(BatchError):
+    """Another live run is already scoring the same input file into the same database."""
+
+
+ADVISORY_LOCK_CLASS = 0x4C4C4231  # "LLB1": the first key of the job's PostgreSQL advisory locks
+
+
 @dataclass
 class RunReport:
     run_id: str
@@ -68,6 +83,7 @@ class RunReport:
     rows_in: int = 0
     rows_written: int = 0
     rows_rejected: int = 0
+    rows_duplicate: int = 0  # later copies of a ticket id already seen in the file (the last copy is kept)
     chunks: int = 0
     model_version: str = ""
     review_threshold: float | None = None
@@ -88,6 +104,7 @@ def _tables():
         Column,
         DateTime,
         Float,
+        Index,
         Integer,
         MetaData,
         PrimaryKeyConstraint,
@@ -106,13 +123,18 @@ def _tables():
                  Column("rows_in", Integer, nullable=False, default=0),
                  Column("rows_written", Integer, nullable=False, default=0),
                  Column("rows_rejected", Integer, nullable=False, default=0),
+                 Column("rows_duplicate", Integer, default=0),
                  Column("error", Text),
                  Column("model_version", String(64)),
                  Column("review_threshold", Float),
                  Column("input_name", String(300)),
                  Column("input_sha256", String(64)),
                  Column("host", String(255)),
-                 Column("pid", Integer))
+                 Column("pid", Integer),
+                 Column("lease_key", String(64)))  # the input's sha256 while the run holds it
+    # at most one *running* run per input file: the database, not the job, decides who gets the lease
+    Index("uq_runs_lease", runs.c.lease_key, unique=True, sqlite_where=runs.c.status == "running",
+          postgresql_where=runs.c.status == "running")
     predictions = Table("predictions", md,
                         Column("ticket_id", String(200), nullable=False),
                         Column("model_version", String(64), nullable=False),
@@ -182,10 +204,26 @@ def connect(db_url: str, *, create: bool = False):
     md = _tables()[0]
     try:
         md.create_all(engine)
+        _add_missing_columns(engine)
     except SQLAlchemyError as err:
         raise BatchError(f"cannot create the tables in {masked(db_url)}: {getattr(err, 'orig', err)}; the user "
                          f"needs CREATE rights") from None
     return engine
+
+
+def _add_missing_columns(engine) -> None:
+    """A database made by an earlier version of the job lacks the newer runs columns and the lease index."""
+    from sqlalchemy import inspect, text
+
+    runs = _tables()[1]
+    have = {c["name"] for c in inspect(engine).get_columns("runs")}
+    with engine.begin() as conn:
+        for name in ("rows_duplicate", "lease_key"):
+            if name not in have:
+                kind = runs.c[name].type.compile(dialect=engine.dialect)
+                conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {kind}"))
+    for index in runs.indexes:
+        index.create(engine, checkfirst=True)
 
 
 def _upsert(conn, table, rows: list[dict], keys: list[str]) -> None:
@@ -336,13 +374,14 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
     except Exception as err:  # no database: the ledger is the only place left for the record
         error = str(err) if isinstance(err, BatchError) else f"{type(err).__name__}: {err}"
         _fail_without_database(report, error, started, input_path, db_url, artifact_dir, ledger)
+    lock = None
     try:
-
         mark_stale_runs(engine, report.run_id, stale_after)
         if not input_path.is_file():
             raise BatchError(f"input file {input_path} does not exist; pass a CSV with columns ticket_id, text "
                              f"(and optionally created_at)")
         digest = file_sha256(input_path)
+        lock = _take_lease(engine, report.run_id, digest, input_path.name)
         model, meta = load_artifact(artifact_dir, expected_version=expected_version)
         report.model_version = meta.version
         report.review_threshold = serving_threshold(meta, review_threshold)
@@ -356,9 +395,10 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
         with engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.run_id == report.run_id)
                          .values(status="succeeded", finished=_now(), heartbeat=_now(), rows_in=report.rows_in,
-                                 rows_written=report.rows_written, rows_rejected=report.rows_rejected))
-        log.info("run %s succeeded: %d rows in, %d written, %d rejected", report.run_id, report.rows_in,
-                 report.rows_written, report.rows_rejected)
+                                 rows_written=report.rows_written, rows_rejected=report.rows_rejected,
+                                 rows_duplicate=report.rows_duplicate))
+        log.info("run %s succeeded: %d rows in, %d written, %d rejected, %d duplicate ids", report.run_id,
+                 report.rows_in, report.rows_written, report.rows_rejected, report.rows_duplicate)
         return report
     except Exception as err:
 
@@ -370,7 +410,7 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
                 conn.execute(update(runs).where(runs.c.run_id == report.run_id)
                              .values(status="failed", finished=_now(), error=report.error[:4000],
                                      rows_in=report.rows_in, rows_written=report.rows_written,
-                                     rows_rejected=report.rows_rejected))
+                                     rows_rejected=report.rows_rejected, rows_duplicate=report.rows_duplicate))
         except Exception as db_err:  # the database went away mid-run: fall back to the ledger
             report.error += f" (the database then failed too: {type(db_err).__name__})"
             _record_in_ledger(report, started, input_path, db_url, artifact_dir, ledger)
@@ -378,9 +418,78 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
             log.exception("run %s failed: %s", report.run_id, report.error)
         else:
             log.error("run %s failed: %s", report.run_id, report.error)
-        failure = BatchError(f"batch run {report.run_id} failed: {report.error}")
+        kind = RunLeaseError if isinstance(err, RunLeaseError) else BatchError
+        failure = kind(f"batch run {report.run_id} failed: {report.error}")
         failure.report = report
         raise failure from (None if known else err)
+    finally:
+        _release(lock)
+
+
+def _lock_key(digest: str) -> int:
+    """The advisory lock's second key: 32 signed bits of the input's sha256."""
+    return int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+
+
+def _take_lease(engine, run_id: str, digest: str, input_name: str):
+    """Make this run the only live one on this input, or raise RunLeaseError naming the holder.
+
+    On PostgreSQL a session advisory lock comes first: held by a live connection only, so a 'running' run
+    on the same file whose lock is free is dead (killed, host gone) and is marked interrupted at once.
+    Then the lease: setting this run's lease_key is refused by the unique index while another running run
+    holds the same key (on SQLite and PostgreSQL alike). Returns the lock's connection (or None) to release.
+    """
+    from sqlalchemy import select, text, update
+    from sqlalchemy.exc import IntegrityError
+
+    _, runs, _, _ = _tables()
+    lock = None
+    if engine.dialect.name == "postgresql":
+        lock = engine.connect()
+        got = lock.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+                           {"a": ADVISORY_LOCK_CLASS, "b": _lock_key(digest)}).scalar()
+        lock.commit()  # a session lock outlives the transaction; the connection stays idle, not in one
+        if not got:
+            lock.close()
+            raise RunLeaseError(f"another batch run holds the PostgreSQL advisory lock on {input_name} "
+                                f"(sha256 {digest[:12]}...) in this database; it is still scoring the same file. "
+                                f"Wait for it to finish; this run wrote nothing")
+        with engine.begin() as conn:
+            dead = conn.execute(update(runs).where((runs.c.lease_key == digest) & (runs.c.status == "running")
+                                                   & (runs.c.run_id != run_id))
+                                .values(status="interrupted", finished=_now(),
+                                        error=f"the process stopped before finishing: its advisory lock was free; "
+                                              f"found by run {run_id}")).rowcount
+        if dead:
+            log.warning("run %s: %d earlier run(s) on this file had lost their lock: marked interrupted", run_id, dead)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(lease_key=digest))
+    except IntegrityError:
+        _release(lock)
+        with engine.connect() as conn:
+            holder = conn.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.started)
+                                  .where((runs.c.lease_key == digest) & (runs.c.status == "running"))).first()
+        when = f"{_aware(holder.started):%Y-%m-%d %H:%M:%S}" if holder else ""
+        who = f"run {holder.run_id} (host {holder.host}, pid {holder.pid}, started {when} UTC)" if holder else "another run"
+        raise RunLeaseError(f"{who} is already scoring {input_name} (sha256 {digest[:12]}...) into this database; "
+                            f"two runs on the same file must not both write. Wait for it to finish (if its process "
+                            f"is gone, the next run marks it interrupted); this run wrote nothing") from None
+    return lock
+
+
+def _release(lock) -> None:
+    """Give back the advisory lock (a pooled connection would otherwise keep holding it)."""
+    if lock is None:
+        return
+    from sqlalchemy import text
+
+    try:
+        lock.execute(text("SELECT pg_advisory_unlock_all()"))
+        lock.commit()
+        lock.close()
+    except Exception:  # the connection is gone: the server released the lock with it
+        lock.invalidate()
 
 
 def _record_in_ledger(report: RunReport, started, input_path: Path, db_url: str, artifact_dir, ledger) -> None:
@@ -412,55 +521,150 @@ def _fail_without_database(report: RunReport, error: str, started, input_path: P
     raise failure from None
 
 
+MAX_FIELD_CHARS = 1 << 20
+"""Longest CSV field the reader accepts (a longer one is an unclosed quote swallowing the file, not a ticket)."""
+
+
+def read_csv_chunks(path: Path, chunk_size: int):
+    """Yield (chunk, ragged) per `chunk_size` data rows of a CSV, read with Python's csv module.
+
+    chunk: a DataFrame of strings with the header's columns plus `_row` (data row, counted from 1 after the
+    header; blank lines skipped, as pandas does) and `_line` (the file line the row starts on).
+    ragged: (row_number, ticket_id or None, reason) for rows whose number of fields differs from the
+    header's: they are rejects with that reason, not a reason to refuse the whole file.
+    SchemaError when the file is empty, not UTF-8 or not CSV at all (a field longer than MAX_FIELD_CHARS).
+    """
+    import csv
+
+    import pandas as pd
+
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
+    name = path.name
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        line = 0
+        try:
+            header = next((r for r in reader if r), None)
+            if header is None:
+                raise SchemaError(f"{name} is empty; save it as CSV with a header row ticket_id,created_at,text")
+            width = len(header)
+            id_at = header.index("ticket_id") if "ticket_id" in header else None
+            rows, lines, numbers, ragged, number = [], [], [], [], 0
+            line = reader.line_num
+            for fields in reader:
+                first_line, line = line + 1, reader.line_num
+                if not fields:
+                    continue
+                number += 1
+                if len(fields) != width:
+                    tid = fields[id_at].strip() if id_at is not None and id_at < len(fields) else None
+                    ragged.append((number, (tid or None),
+                                   f"line {first_line} has {len(fields)} field(s) but the header has {width}: an "
+                                   f"unquoted comma or quote in a text? Quote such texts (\"...\")"))
+                else:
+                    rows.append(fields)
+                    lines.append(first_line)
+                    numbers.append(number)
+                if len(rows) + len(ragged) >= chunk_size:
+                    yield _frame(pd, header, rows, numbers, lines), ragged
+                    rows, lines, numbers, ragged = [], [], [], []
+            if rows or ragged or number == 0:
+                yield _frame(pd, header, rows, numbers, lines), ragged
+        except UnicodeDecodeError:
+            bad_line, byte = _first_bad_utf8(path)
+            raise SchemaError(f"{name} is not UTF-8 text: byte {byte!r} on line {bad_line}; save it as UTF-8 CSV "
+                              f"(header ticket_id,created_at,text)") from None
+        except csv.Error as err:
+            raise SchemaError(f"{name} is not a well-formed CSV after line {line}: {err} (an unclosed quote "
+                              f"swallows the rest of the file); fix the quoting and run again") from None
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, bytes]:
+    """(line, byte) of the first byte that is not UTF-8 (the text reader decodes ahead, so it cannot say)."""
+    import codecs
+
+    decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as err:
+                return line + block.count(b"\n", 0, max(err.start, 0)), block[max(err.start, 0):][:1]
+            line += block.count(b"\n")
+    return line, b""
+
+
+def _storable(value: str) -> str:
+    """A rejected value as text any database keeps: NUL shown as the four characters \\x00."""
+    return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _frame(pd, header, rows, numbers, lines):
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    return frame.assign(_row=pd.Series(numbers, dtype="int64"), _line=pd.Series(lines, dtype="int64"))
+
+
 def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
                 review_threshold: float, pause_after_chunk: float) -> None:
+    import collections
+
     import numpy as np
     import pandas as pd
     from sqlalchemy import update
 
-
     _, runs, predictions, rejects = _tables()
     classes = np.asarray(model.classes_)
-    try:
-        reader = pd.read_csv(input_path, dtype=str, keep_default_na=False, chunksize=chunk_size)
-        first_row = 1
-        for chunk in reader:
-            if report.chunks == 0:
-                check_columns(ticket_schema(labelled=False), list(chunk.columns), where=input_path.name)
-            chunk = chunk.assign(_row=np.arange(first_row, first_row + len(chunk)))
-            first_row += len(chunk)
-            good, bad = validate_chunk(chunk)
-            good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
-            rows = []
-            if len(good):
-                proba = model.predict_proba(good["text"].tolist())
-                best = proba.argmax(axis=1)
-                conf = proba[np.arange(len(best)), best]
-                created = good["created_at"] if "created_at" in good else pd.Series([None] * len(good))
-                rows = [{"ticket_id": t, "model_version": version, "predicted_class": str(c), "confidence": float(p),
-                         "needs_review": bool(p < review_threshold), "created_at": (ca or None),
-                         "run_id": report.run_id}
-                        for t, c, p, ca in zip(good["ticket_id"], classes[best], conf, created)]
-            reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
-                            "ticket_id": (None if t is None else str(t)[:200]), "reason": r, "run_id": report.run_id}
-                           for n, t, r in bad]
-            report.rows_in += len(chunk)
-            report.rows_written += len(chunk) - len(bad)  # duplicates within the file count as written (upserted)
-            report.rows_rejected += len(bad)
-            report.chunks += 1
-            with engine.begin() as conn:  # one transaction per chunk: all of it or none of it
-                _upsert(conn, predictions, rows, ["ticket_id", "model_version"])
-                _upsert(conn, rejects, reject_rows, ["input_sha256", "row_number", "model_version"])
-                conn.execute(update(runs).where(runs.c.run_id == report.run_id)
-                             .values(rows_in=report.rows_in, rows_written=report.rows_written,
-                                     rows_rejected=report.rows_rejected, heartbeat=_now()))
-            log.info("run %s: chunk %d committed (%d rows in so far, %d written, %d rejected)", report.run_id,
-                     report.chunks, report.rows_in, report.rows_written, report.rows_rejected)
-            if pause_after_chunk:
-                time.sleep(pause_after_chunk)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise SchemaError(f"{input_path.name} could not be read as a UTF-8 CSV ({err}); save it as CSV with a "
-                          f"header row ticket_id,created_at,text") from None
+    seen: set[str] = set()  # ids scored so far in this file: a repeat replaces the earlier prediction
+    repeats: collections.Counter = collections.Counter()
+    for chunk, ragged in read_csv_chunks(input_path, chunk_size):
+        if report.chunks == 0:
+            check_columns(ticket_schema(labelled=False), [c for c in chunk.columns if not c.startswith("_")],
+                          where=input_path.name)
+        good, bad = validate_chunk(chunk.drop(columns="_line"))
+        bad = sorted(bad + ragged)
+        duplicate = 0
+        for tid in good["ticket_id"]:
+            if tid in seen:
+                duplicate += 1
+                repeats[tid] += 1
+            seen.add(tid)
+        good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
+        rows = []
+        if len(good):
+            proba = model.predict_proba(good["text"].tolist())
+            best = proba.argmax(axis=1)
+            conf = proba[np.arange(len(best)), best]
+            created = good["created_at"] if "created_at" in good else pd.Series([None] * len(good))
+            rows = [{"ticket_id": t, "model_version": version, "predicted_class": str(c), "confidence": float(p),
+                     "needs_review": bool(p < review_threshold), "created_at": (ca or None),
+                     "run_id": report.run_id}
+                    for t, c, p, ca in zip(good["ticket_id"], classes[best], conf, created)]
+        reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
+                        "ticket_id": (None if t is None else _storable(str(t))[:200]), "reason": r,
+                        "run_id": report.run_id}
+                       for n, t, r in bad]
+        n_in = len(chunk) + len(ragged)
+        report.rows_in += n_in
+        report.rows_rejected += len(bad)
+        report.rows_duplicate += duplicate
+        report.rows_written += n_in - len(bad) - duplicate  # distinct tickets scored
+        report.chunks += 1
+        with engine.begin() as conn:  # one transaction per chunk: all of it or none of it
+            _upsert(conn, predictions, rows, ["ticket_id", "model_version"])
+            _upsert(conn, rejects, reject_rows, ["input_sha256", "row_number", "model_version"])
+            conn.execute(update(runs).where(runs.c.run_id == report.run_id)
+                         .values(rows_in=report.rows_in, rows_written=report.rows_written,
+                                 rows_rejected=report.rows_rejected, rows_duplicate=report.rows_duplicate,
+                                 heartbeat=_now()))
+        log.info("run %s: chunk %d committed (%d rows in so far, %d written, %d rejected, %d duplicate ids)",
+                 report.run_id, report.chunks, report.rows_in, report.rows_written, report.rows_rejected,
+                 report.rows_duplicate)
+        if pause_after_chunk:
+            time.sleep(pause_after_chunk)
+    if repeats:
+        shown = ", ".join(f"{tid!r} x{n + 1}" for tid, n in repeats.most_common(5))
+        log.warning("run %s: %d row(s) repeat a ticket id seen earlier in %s (%d id(s), e.g. %s); the last copy of "
+                    "each is kept", report.run_id, report.rows_duplicate, input_path.name, len(repeats), shown)
 
 
 def read_table(db_url: str, name: str) -> "Any":

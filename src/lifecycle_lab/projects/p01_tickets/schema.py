@@ -67,8 +67,17 @@ MAX_ID_CHARS = 200
 
 
 def _not_unicode(name: str, value: str) -> str | None:
-    """A lone surrogate (e.g. JSON "\\ud800") is not text: it cannot be written as UTF-8 to a file, a
-    database or an HTTP response, so it is refused here rather than failing later."""
+    """Text every store keeps as it is, or why not.
+
+    A lone surrogate (e.g. JSON "\\ud800") is not text: it cannot be written as UTF-8 to a file, a
+    database or an HTTP response. A NUL character ("\\x00") is valid Unicode, but PostgreSQL text cannot
+    hold it and C-based readers (pandas' CSV parser among them) cut the value there: `Z\\x00id` would
+    silently become the id `Z`. Both are refused here rather than stored as something else later.
+    """
+    nul = value.find("\x00")
+    if nul >= 0:
+        return (f"{name} contains a NUL character (\\x00) at character {nul + 1}; a database would cut or refuse "
+                f"it, so remove it from the value")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
@@ -202,6 +211,18 @@ def _row_lines(path: Path) -> list[int]:
     return starts
 
 
+def _nul_line(path: Path) -> int | None:
+    """The line of the first NUL byte in a file, or None."""
+    line = 1
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            at = block.find(b"\x00")
+            if at >= 0:
+                return line + block.count(b"\n", 0, at)
+            line += block.count(b"\n")
+    return None
+
+
 def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
     """Read a CSV as text (ids keep leading zeros) and validate it against the schema."""
     import pandas as pd
@@ -210,11 +231,21 @@ def load_csv(path: str | Path, schema: Schema) -> "pd.DataFrame":
     if not path.is_file():
         raise SchemaError(f"{path} does not exist or is not a file; pass the path to a CSV file with columns "
                           f"{schema.names}")
+    nul_line = _nul_line(path)
+    if nul_line:  # pandas' C parser would silently cut the value at the NUL
+        raise SchemaError(f"{path} contains a NUL character (\\x00) on line {nul_line}; remove it (a NUL is not "
+                          f"text a CSV cell or a database can keep) and load it again")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise SchemaError(f"{path} could not be read as a UTF-8 CSV ({err}); save it as CSV with a header row "
-                          f"{schema.names}") from None
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path} is empty; save it as CSV with a header row {schema.names}") from None
+    except pd.errors.ParserError as err:  # e.g. "Expected 3 fields in line 5, saw 4": a ragged row
+        raise SchemaError(f"{path} is not a well-formed CSV: {str(err).strip().splitlines()[-1]} (a row with a "
+                          f"different number of fields than the header: quote texts that contain commas or "
+                          f"quotes)") from None
+    except UnicodeDecodeError as err:
+        raise SchemaError(f"{path} is not UTF-8 text (byte {err.object[err.start:err.start + 1]!r} at offset "
+                          f"{err.start}); save it as UTF-8 CSV with a header row {schema.names}") from None
     df = df.replace({"": None})
     import csv
 
