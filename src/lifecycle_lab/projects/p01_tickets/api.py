@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from lifecycle_lab.deployment.registry import load_artifact, serving_threshold
-from lifecycle_lab.projects.p01_tickets.schema import MAX_ID_CHARS, check_value, ticket_schema
+from lifecycle_lab.projects.p01_tickets.schema import MAX_ID, MAX_ID_CHARS, check_value, ticket_schema
 
+# What check_value accepts, stated in the published OpenAPI schema (a client generator or a fuzzer reads
+# it): at least one non-space character, no NUL. The validators below enforce it with check_value's messages.
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0)
 MAX_BATCH = 1000
 
@@ -115,13 +118,14 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
 
     review_threshold=None serves with the threshold recorded in the artifact.
     """
-    from typing import List, Optional, Union
+    from typing import Annotated, List, Optional, Union
 
     import numpy as np
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, PlainTextResponse
-    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+    from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, field_validator
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
     model, meta = load_artifact(artifact_dir, expected_version=expected_version)
@@ -136,9 +140,18 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
 
     class Ticket(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        text: StrictStr = Field(description=f"the ticket text, 1 to {text_rule.max_chars} characters")
-        ticket_id: Optional[Union[StrictStr, StrictInt]] = Field(
-            default=None, description=f"your id (1 to {MAX_ID_CHARS} characters, or a whole number), echoed back")
+        text: StrictStr = Field(description=f"the ticket text, 1 to {text_rule.max_chars} characters, not only "
+                                            f"spaces, no NUL", json_schema_extra={
+                                                "minLength": 1, "maxLength": text_rule.max_chars,
+                                                "pattern": TEXT_PATTERN})
+        ticket_id: Optional[Union[
+            Annotated[StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_ID_CHARS,
+                                                          "pattern": TEXT_PATTERN})],
+            # JSON Schema's "integer" includes 3064.0: accepted, and echoed back as 3064
+            Annotated[Union[StrictInt, StrictFloat], WithJsonSchema({"type": "integer", "minimum": -MAX_ID,
+                                                                      "maximum": MAX_ID})],
+        ]] = Field(default=None, description=f"your id (1 to {MAX_ID_CHARS} characters, or a whole number of "
+                                             f"at most {len(str(MAX_ID))} digits), echoed back")
 
         @field_validator("text")
         @classmethod
@@ -151,6 +164,10 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
         @field_validator("ticket_id")
         @classmethod
         def _id(cls, value):
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError(f"ticket_id must be text or a whole number, got {value!r}")
+                value = int(value)
             problem = None if value is None else check_value(id_rule, value)
             if problem:
                 raise ValueError(problem)
@@ -160,7 +177,23 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
         model_config = ConfigDict(extra="forbid")
         tickets: List[Ticket] = Field(min_length=1, max_length=MAX_BATCH)
 
+    class ErrorDetail(BaseModel):
+        loc: str = Field(description="where in the request, e.g. tickets.0.text")
+        msg: str = Field(description="what is wrong and how to fix it")
+        type: str
+
+    class ErrorBody(BaseModel):
+        error: str = Field(description="one line saying what was wrong with the request")
+        detail: List[ErrorDetail] = Field(default_factory=list)
+
+    refusals = {422: {"model": ErrorBody, "description": "the request breaks the ticket schema (the message says how)"},
+                400: {"model": ErrorBody, "description": "the body could not be read (not JSON, wrong content type)"}}
     app = FastAPI(title="Lifecycle Lab ticket classifier", version=meta.version)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse(status_code=exc.status_code, headers=getattr(exc, "headers", None),
+                            content={"error": _printable(str(exc.detail)), "detail": []})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -220,12 +253,12 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
         request.state.predictions = records  # the middleware adds request_ms, then logs and counts them
         return results
 
-    @app.post("/predict")
+    @app.post("/predict", responses=refusals)
     def predict(ticket: Ticket, request: Request):
         """Classify one ticket."""
         return _score(request, [ticket])[0]
 
-    @app.post("/predict/batch")
+    @app.post("/predict/batch", responses=refusals)
     def predict_batch(batch: TicketBatch, request: Request):
         """Classify up to 1,000 tickets in one call."""
         return {"predictions": _score(request, batch.tickets)}

@@ -64,6 +64,8 @@ def _blank(value: Any) -> bool:
 
 MAX_ID_CHARS = 200
 """Longest id accepted (the batch database stores ids in a 200-character column)."""
+MAX_ID = 2**53 - 1
+"""Largest whole-number id: 2**53 - 1, the largest integer a JSON client (JavaScript, any float parser) holds exactly."""
 
 
 def _not_unicode(name: str, value: str) -> str | None:
@@ -106,6 +108,9 @@ def check_value(col: Column, value: Any) -> str | None:
             if len(value) > MAX_ID_CHARS:
                 return f"{col.name} is longer than {MAX_ID_CHARS} characters"
             return _not_unicode(col.name, value) or _allowed(col, value)
+        if not -MAX_ID <= value <= MAX_ID:
+            return (f"{col.name} is a whole number of about {int(value.bit_length() * 0.30103) + 1} digits; a "
+                    f"number id must lie within +-{MAX_ID} (send a longer id as text)")
     elif col.kind == "timestamp":
         from datetime import datetime
 
