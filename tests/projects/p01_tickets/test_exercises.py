@@ -234,3 +234,19 @@ def test_ml_test_score_sum_must_be_a_number():
     e = ex.ml_test_score_section("infrastructure", mltestscore.BEGINNER_SYSTEM)
     fb = e.evaluate(_answer(section_sum="4.5"))
     assert "section_sum: got the text" in " ".join(fb.problems)
+
+
+@pytest.mark.parametrize("target", [0.9, 1.0])
+def test_review_threshold_written_solution_passes_also_when_no_threshold_reaches_the_target(preds, target):
+    from lifecycle_lab.evaluation import metrics as evaluate
+
+    y_val, pred, conf = preds
+    y_val = y_val.copy()
+    y_val[np.argmax(conf)] = next(c for c in CLASSES if c != pred[np.argmax(conf)])  # the top ticket is wrong
+    assert evaluate.review_threshold(y_val, pred, conf, 1.0).feasible is False  # so 1.0 is out of reach
+    e = ex.review_threshold(y_val, pred, conf, target)
+    scope = {"np": np, "conf": conf, "y_val": y_val, "pred": pred, "target": target}
+    exec(e.solution_text, scope)
+    assert e.evaluate(scope["answer"]).status == CORRECT
+    if target == 1.0:
+        assert scope["answer"]["automated_share"] == 0.0

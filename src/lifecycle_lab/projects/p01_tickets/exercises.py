@@ -172,6 +172,8 @@ def review_threshold(y_true, y_pred, confidence, target_precision: float) -> Dec
         solution="for t in np.unique(conf):  # ascending: the first that meets the target is the lowest\n"
                  "    keep = conf >= t\n"
                  "    if (y_val[keep] == pred[keep]).mean() >= target:\n        break\n"
+                 "else:  # no threshold reaches the target: every ticket goes to a person\n"
+                 "    t = np.nextafter(1.0, 2.0)\n"
                  "answer = {'threshold': float(t), 'automated_share': float((conf >= t).mean())}")
 
 
