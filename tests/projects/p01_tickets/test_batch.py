@@ -528,3 +528,20 @@ def test_batch_rejects_exactly_what_check_row_refuses_after_the_csv_round_trip(r
     assert {n: reason for n, _, reason in bad} == {n: r for n, r in expected.items() if r is not None}
     assert len(good) + len(bad) == len(rows)
     assert sorted(good["_row"]) == [n for n, r in expected.items() if r is None]
+
+
+def test_training_loads_refuse_the_same_files_with_the_real_problem_named(tmp_path):
+    """schema.load_csv (notebook 01's own-data path) reads with pandas: it names a NUL, a ragged row and a
+    non-UTF-8 byte instead of cutting the value or blaming the encoding."""
+    from lifecycle_lab.projects.p01_tickets import schema as csvload
+
+    labelled = csvload.ticket_schema()
+    cases = {b"ticket_id,text,label\nA,ok,Billing\nZ\x00id,ok,Billing\n": r"NUL character .* on line 3",
+             b"ticket_id,text,label\nA,ok,Billing\nB,my invoice, wrong,Billing\n":
+                 r"not a well-formed CSV: .*Expected 3 fields in line 3, saw 4",
+             "ticket_id,text,label\nA,caf\u00e9,Billing\n".encode("latin-1"): r"is not UTF-8 text \(byte b'\\xe9'",
+             b"": "is empty"}
+    for i, (body, says) in enumerate(cases.items()):
+        path = _raw_file(tmp_path, body, f"case{i}.csv")
+        with pytest.raises(csvload.SchemaError, match=says):
+            csvload.load_csv(path, labelled)
