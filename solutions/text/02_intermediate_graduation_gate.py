@@ -633,21 +633,23 @@ print(f"time to roll back = window x failing windows = {rollout.time_to_rollback
       f"time to promote through all {n_windows} windows = {n_windows * hours:.1f} hours")
 
 # %% [markdown]
-# How this compares with the defaults of two common tools:
+# How this compares with the example values in the documentation of two common tools. They are examples, not
+# the tools' defaults: Argo Rollouts' `failureLimit`, for one, defaults to 0, so without it a single failed
+# measurement fails the analysis.
 #
 # | | ours | Flagger | Argo Rollouts |
 # |---|---|---|---|
 # | metric | business CTR, relative to champion | request success rate >= 99%, p99 <= 500 ms | `successCondition: result >= 0.95` |
 # | interval | one analysis window (hours, above) | 1 min | 5 min |
-# | failures before rollback | 3 consecutive, n >= 1,000 | threshold of failed checks (e.g. 5) | `failureLimit: 3` |
+# | failures before rollback | 3 consecutive, n >= 1,000 | threshold of failed checks (e.g. 5) | `failureLimit: 3` (example; the default is 0) |
 #
 # Time to roll back = interval x failure threshold (Argo: 5 min x 3 = 15 min); time to promote = interval x
-# maxWeight / stepWeight (Flagger, 1 min, 5% steps to 50%: 10 min). Those tools watch service health by
-# default; a business metric needs far bigger windows than a success rate, which is why ours last hours.
+# maxWeight / stepWeight (Flagger, 1 min, 5% steps to 50%: 10 min). Those tools' examples watch service
+# health; a business metric needs far bigger windows than a success rate, which is why ours last hours.
 
 # %%
-print("Flagger defaults:", rollout.FLAGGER_DEFAULTS)
-print("Argo Rollouts defaults:", rollout.ARGO_ROLLOUTS_DEFAULTS)
+print("Flagger, documentation example:", rollout.FLAGGER_DEFAULTS)
+print("Argo Rollouts, documentation example:", rollout.ARGO_ROLLOUTS_DEFAULTS)
 print(f"Argo time to roll back: {rollout.time_to_rollback(5, 3):.0f} min; "
       f"Flagger time to promote: {rollout.time_to_promote(1, 50, 5):.0f} min")
 
