@@ -1,0 +1,74 @@
+"""Remediation and continuous training: split leakage, promotion through the gate, policies by cost."""
+
+import functools
+
+import numpy as np
+import pytest
+
+from lifecycle_lab.projects.p04_churn import model as churn_model
+from lifecycle_lab.projects.p04_churn import policies as pol
+from lifecycle_lab.projects.p04_churn.world import ChurnWorld
+
+
+@functools.lru_cache(maxsize=None)
+def _world(seed, **kw):
+    return ChurnWorld(seed=seed, n_weeks=32, **kw)
+
+
+@functools.lru_cache(maxsize=None)
+def _runs(seed):
+    return {p: pol.run_policy(_world(seed), p) for p in pol.POLICIES}
+
+
+def test_a_random_split_overstates_quality_more_than_a_time_based_one():
+    gaps = []
+    for seed in (0, 1, 2):
+        r = pol.split_leakage(_world(seed), (12, 26), (26, 30), seed=seed)
+        assert r["random_valid_auc"] > r["random_future_auc"]
+        gaps.append(r["random_overstatement"] - r["time_overstatement"])
+    assert np.mean(gaps) > 0.005, gaps
+
+
+def test_a_challenger_trained_after_the_launch_is_promoted_only_when_its_interval_clears_zero():
+    world = _world(1)
+    champion = churn_model.train(world.history())
+    holdout = world.weeks(24, 28)  # labelled rows neither model trained on
+    # a challenger no better than the champion (fitted on the same history): the gate keeps the champion
+    same, result = pol.promotion(champion, churn_model.train(world.history(), seed=1), holdout)
+    assert not same and result.status("cost_change") in ("INCONCLUSIVE", "FAIL")
+    # with the 30-day label delay, weeks 12-18 are the newest labels at week 24: not yet the new world
+    early = churn_model.train(pol.labelled_by(world, 24, 6))
+    # trained on post-launch weeks only (known by week 32 + delay): cost per customer falls with its interval
+    late = churn_model.train(world.weeks(20, 24))
+    ok, result = pol.promotion(champion, late, world.weeks(28, 32))
+    row = result.table().loc["cost_change"]
+    assert ok == (row["ci"][1] < 0)
+    assert pol.promotion(champion, early, holdout)[1].status("cost_change") != "PASS" or row["ci"][1] < 0
+
+
+def test_the_policy_ranking_changes_with_the_cost_of_a_retrain():
+    for seed in (1, 2):
+        runs = _runs(seed)
+        free = pol.compare_policies(_world(seed), pol.PolicyCosts(retrain=0), runs=runs)
+        dear = pol.compare_policies(_world(seed), pol.PolicyCosts(retrain=5_000), runs=runs)
+        assert free.policy.iloc[0] in ("weekly", "monthly", "performance")  # retraining pays when it is free
+        assert dear.policy.iloc[0] in ("never", "drift")  # the launch does not move inputs: no drift retrain
+        assert free.policy.tolist() != dear.policy.tolist()
+        never = free.set_index("policy").loc["never"]
+        assert free.error_cost.iloc[0] < never["error_cost"]  # the winner's errors cost less than never's
+        weekly = runs["weekly"]
+        assert weekly.retrained.sum() == len(weekly) - 1 and runs["never"].version.max() == 1
+
+
+def test_error_costs_follow_the_cost_matrix():
+    y = np.array([1, 1, 0, 0, 1])
+    flag = np.array([True, False, True, False, False])
+    c = churn_model.COSTS
+    assert pol.row_costs(y, flag, c).tolist() == [0, c.fn, c.fp, 0, c.fn]
+
+
+def test_bad_policies_are_refused():
+    with pytest.raises(pol.PolicyError, match="policy"):
+        pol.run_policy(_world(0), "sometimes")
+    with pytest.raises(pol.PolicyError, match="retrain"):
+        pol.PolicyCosts(retrain=-1)
