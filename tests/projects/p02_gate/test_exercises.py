@@ -70,6 +70,7 @@ LONG = " The new users' segment loses CTR, so it gets the champion until the his
     "GO WITH CONDITIONS on paper, but we recommend a NO-GO because worst_segment_relative_lift failed." + LONG,
     "We should not go with conditions here; worst_segment_relative_lift failed its criterion." + LONG,
     "The criteria worst_segment_relative_lift did not pass, the rest did and the gate is clear." + LONG,
+    "A fix to worst_segment_relative_lift could make it GO WITH CONDITIONS; today it does not pass." + LONG,
 ])
 def test_ex6_refuses_a_rationale_that_contradicts_a_go_with_conditions(rationale):
     e6 = ex.memo_exercise(_result(worst_segment_relative_lift=Evidence(-0.2, (-0.3, -0.12))))
@@ -82,6 +83,8 @@ def test_ex6_refuses_a_rationale_that_contradicts_a_go_with_conditions(rationale
     "GO WITH CONDITIONS, not a NO-GO: worst_segment_relative_lift failed but it is a condition, not a blocker."
     + LONG,
     "The rules give GO WITH CONDITIONS rather than GO because worst_segment_relative_lift did not pass." + LONG,
+    "The rules give GO WITH CONDITIONS: worst_segment_relative_lift is a condition; a blocker would make it "
+    "NO-GO." + LONG,
 ])
 def test_ex6_accepts_a_rationale_that_names_the_decision_and_rejects_the_others(rationale):
     e6 = ex.memo_exercise(_result(worst_segment_relative_lift=Evidence(-0.2, (-0.3, -0.12))))

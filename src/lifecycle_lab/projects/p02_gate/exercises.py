@@ -331,7 +331,7 @@ class MemoExercise(DecisionExercise):
             return None  # the decision field reports its own problem
         view = decision_stance(text, choices)
         others = [c for c in choices if c != str(chosen) and view[c] == "recommended"]
-        if view[str(chosen)] == "absent":
+        if view[str(chosen)] in ("absent", "hypothetical"):  # "a later review might make it GO" decides nothing
             return f"{key}: state the decision you chose ({chosen!r}) in the text and say why the rules give it."
         if view[str(chosen)] == "rejected":
             return f"{key}: it argues against {chosen!r}, the decision you chose; the text and the decision disagree."
