@@ -545,3 +545,41 @@ def test_training_loads_refuse_the_same_files_with_the_real_problem_named(tmp_pa
         path = _raw_file(tmp_path, body, f"case{i}.csv")
         with pytest.raises(csvload.SchemaError, match=says):
             csvload.load_csv(path, labelled)
+
+
+def test_two_runs_taking_the_lease_at_the_same_instant_one_wins(db_url):
+    """Both runs' rows exist and both try at once (a barrier): the database grants the lease to one."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(db_url, connect_args={"timeout": 30} if db_url.startswith("sqlite") else {})
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        for run_id in ("a", "b"):
+            conn.execute(batch._tables()[1].insert().values(run_id=run_id, started=now, heartbeat=now,
+                                                            status="running", rows_in=0, rows_written=0,
+                                                            rows_rejected=0, host=socket.gethostname(),
+                                                            pid=os.getpid()))
+    barrier, outcome = threading.Barrier(2), {}
+
+    def take(run_id):
+        barrier.wait()
+        try:
+            outcome[run_id] = batch._take_lease(engine, run_id, "f" * 64, "in.csv")
+        except batch.RunLeaseError as err:
+            outcome[run_id] = err
+
+    threads = [threading.Thread(target=take, args=(r,)) for r in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    refused = [r for r, v in outcome.items() if isinstance(v, batch.RunLeaseError)]
+    assert len(outcome) == 2 and len(refused) == 1, outcome
+    winner = ({"a", "b"} - set(refused)).pop()
+    message = str(outcome[refused[0]])
+    # the loser is told who holds the file (on PostgreSQL the lock can refuse before the winner's lease is set)
+    assert f"run {winner} " in message or message.startswith("another batch run holds the PostgreSQL advisory")
+    batch._release(outcome[winner])
+    engine.dispose()

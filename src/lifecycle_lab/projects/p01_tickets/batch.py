@@ -439,7 +439,7 @@ def _take_lease(engine, run_id: str, digest: str, input_name: str):
     Then the lease: setting this run's lease_key is refused by the unique index while another running run
     holds the same key (on SQLite and PostgreSQL alike). Returns the lock's connection (or None) to release.
     """
-    from sqlalchemy import select, text, update
+    from sqlalchemy import text, update
     from sqlalchemy.exc import IntegrityError
 
     _, runs, _, _ = _tables()
@@ -451,7 +451,7 @@ def _take_lease(engine, run_id: str, digest: str, input_name: str):
         lock.commit()  # a session lock outlives the transaction; the connection stays idle, not in one
         if not got:
             lock.close()
-            raise RunLeaseError(f"another batch run holds the PostgreSQL advisory lock on {input_name} "
+            raise RunLeaseError(f"{_holder(engine, digest)} holds the PostgreSQL advisory lock on {input_name} "
                                 f"(sha256 {digest[:12]}...) in this database; it is still scoring the same file. "
                                 f"Wait for it to finish; this run wrote nothing")
         with engine.begin() as conn:
@@ -467,15 +467,24 @@ def _take_lease(engine, run_id: str, digest: str, input_name: str):
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(lease_key=digest))
     except IntegrityError:
         _release(lock)
-        with engine.connect() as conn:
-            holder = conn.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.started)
-                                  .where((runs.c.lease_key == digest) & (runs.c.status == "running"))).first()
-        when = f"{_aware(holder.started):%Y-%m-%d %H:%M:%S}" if holder else ""
-        who = f"run {holder.run_id} (host {holder.host}, pid {holder.pid}, started {when} UTC)" if holder else "another run"
-        raise RunLeaseError(f"{who} is already scoring {input_name} (sha256 {digest[:12]}...) into this database; "
+        raise RunLeaseError(f"{_holder(engine, digest)} is already scoring {input_name} (sha256 {digest[:12]}...) into this database; "
                             f"two runs on the same file must not both write. Wait for it to finish (if its process "
                             f"is gone, the next run marks it interrupted); this run wrote nothing") from None
     return lock
+
+
+def _holder(engine, digest: str) -> str:
+    """'run <id> (host, pid, started)' of the running run holding a file's lease, for the refusal message."""
+    from sqlalchemy import select
+
+    runs = _tables()[1]
+    with engine.connect() as conn:
+        holder = conn.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.started)
+                              .where((runs.c.lease_key == digest) & (runs.c.status == "running"))).first()
+    if holder is None:
+        return "another batch run"
+    return (f"run {holder.run_id} (host {holder.host}, pid {holder.pid}, started "
+            f"{_aware(holder.started):%Y-%m-%d %H:%M:%S} UTC)")
 
 
 def _release(lock) -> None:
