@@ -398,7 +398,7 @@ meta = registry.export_artifact(uri, name, "champion", artifact)  # what batch a
 print(f"exported @champion -> {artifact.relative_to(out)}: version {meta.version} (registry version "
       f"{meta.source['registry_version']}), data {meta.training_data_sha256[:12]}..., seed {meta.seed}, "
       f"review threshold {meta.review_threshold:.4f}, scikit-learn {meta.libraries['scikit-learn']}")
-assert meta.review_threshold == (challenger.review_threshold if gate.promote else review_threshold)
+assert abs(meta.review_threshold - (challenger.review_threshold if gate.promote else review_threshold)) < 1e-12
 assert meta.training_data_sha256 == data_sha
 
 # same seed, same data -> the same predictions, to the last digit
