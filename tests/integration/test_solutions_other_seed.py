@@ -8,6 +8,7 @@ import pytest
 
 from helpers import outputs_text
 from lifecycle_lab.base import paths
+from lifecycle_lab.projects import project_for
 
 pytestmark = pytest.mark.notebook
 
@@ -29,3 +30,7 @@ def test_solution_passes_every_check_under_another_seed(run_notebook, name):
     assert "not yet:" not in text, f"a reference answer fails its own check under seed 11:\n{text[-3000:]}"
     assert text.count("all checks passed") == n
     assert "not attempted yet" not in text
+    # the portfolio collects what the project declares: each declared document is really written by a run
+    written = result.output.parent / result.output.stem
+    missing = [a.file for a in project_for(name).ARTEFACTS if not (written / a.file).is_file()]
+    assert not missing, f"{name} declares documents its run did not write: {missing}"
