@@ -88,8 +88,7 @@ def operate(world: ChurnWorld, model=None, *, rule: weekly.AlertRule = weekly.Al
     timeline = weekly.alert_timeline(drift, perf, rule, baseline_precision=baseline, label_delay=delay,
                                      baseline_base_rate=base_rate)
     timeline = timeline[timeline["week"] <= as_of].reset_index(drop=True)
-    pre = model[:-1]
-    design = lambda frame: np.asarray(pre.transform(churn_model.features(frame)), dtype=float)  # noqa: E731
+    design = churn_model.design
     full = pd.concat([history.assign(score=churn_model.score(model, history)), log], ignore_index=True)
     diagnosis = dx.diagnose(full, drift, timeline, design=design, as_of=as_of, baseline_precision=baseline,
                             threshold=churn_model.THRESHOLD, consecutive=rule.consecutive, label_delay=delay,
