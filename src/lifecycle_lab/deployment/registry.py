@@ -55,6 +55,17 @@ ALLOWED_TYPES: dict[str, frozenset[str]] = {
     "sklearn.pipeline.FeatureUnion": frozenset({"ObjectNode"}),
     "sklearn.pipeline.Pipeline": frozenset({"ObjectNode"}),
 }
+# Allowed types can still be told to do something else by a parameter: a vectorizer with input="filename"
+# opens each ticket text as a path on the server, a forged token_pattern can backtrack for minutes on one
+# text (ReDoS), a pipeline `memory` writes to a folder. These parameters must have the shipped values.
+SAFE_PARAMS: dict[str, tuple] = {
+    "input": ("content",),
+    "analyzer": ("word", "char", "char_wb"),
+    "preprocessor": (None,),
+    "tokenizer": (None,),
+    "token_pattern": (r"(?u)\b\w\w+\b",),
+    "memory": (None,),
+}
 MAX_SCHEMA_BYTES = 64 << 20  # a schema.json larger than this is not one of the workbook's models
 RECORDED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops", "pandas")
 
@@ -258,6 +269,18 @@ def check_model_file(path: str | Path) -> list[str]:
     return sorted({name for name, _ in found})
 
 
+def check_model_params(model, where: str | Path = "the model") -> None:
+    """Refuse (UntrustedArtifactError) a loaded model whose parameters listed in SAFE_PARAMS differ from the
+    shipped values. Loading set them; nothing has used them yet (no text was transformed)."""
+    params = model.get_params(deep=True) if hasattr(model, "get_params") else {}
+    bad = sorted(f"{key}={value!r}" for key, value in params.items()
+                 if key.rsplit("__", 1)[-1] in SAFE_PARAMS and value not in SAFE_PARAMS[key.rsplit("__", 1)[-1]])
+    if bad:
+        raise UntrustedArtifactError(f"refusing to serve {where}: parameters {bad} differ from the values the "
+                                     f"workbook ships (registry.SAFE_PARAMS); they would make the model read files, "
+                                     f"run a regex of the file author's choosing or write to disk. Re-train it")
+
+
 def load_artifact(folder: str | Path, *, expected_version: str | None = None):
     """(model, meta) after verifying the artifact; only the exact types in ALLOWED_TYPES are loaded."""
     import skops.io as sio
@@ -265,6 +288,7 @@ def load_artifact(folder: str | Path, *, expected_version: str | None = None):
     meta = verify_artifact(folder, expected_version=expected_version)
     path = Path(folder) / MODEL_FILE
     model = sio.load(path, trusted=check_model_file(path))
+    check_model_params(model, path)
     if [str(c) for c in model.classes_] != meta.classes:
         raise ArtifactError(f"refusing to serve: the model's classes {list(model.classes_)} differ from the "
                             f"recorded {meta.classes}")
@@ -391,7 +415,9 @@ def _load_registered_checked(mlflow, name: str, alias: str):
         if not path.resolve().is_relative_to(local.resolve()) or not path.is_file():
             raise UntrustedArtifactError(f"refusing to load {name}@{alias}: its model file {path.name!r} is missing "
                                          f"or outside the model folder")
-        return sio.load(path, trusted=check_model_file(path))
+        model = sio.load(path, trusted=check_model_file(path))
+        check_model_params(model, f"{name}@{alias}")
+        return model
 
 
 def export_artifact(uri: str, name: str, alias: str, folder: str | Path) -> ArtifactMeta:

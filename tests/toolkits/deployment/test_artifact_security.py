@@ -163,3 +163,21 @@ def test_a_forged_model_in_the_registry_is_refused_on_export_and_load(tmp_path, 
     with pytest.raises(registry.UntrustedArtifactError, match=r"builtins\.eval"):
         registry.load_registered(uri, "clf", "champion").predict([f"open({str(sentinel)!r}, 'w') and ['x']"])
     assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("param, value", [("tfidf__words__input", "filename"), ("tfidf__chars__input", "file"),
+                                          ("tfidf__words__token_pattern", r"(a+)+$"), ("memory", "/tmp"),
+                                          ("tfidf__words__analyzer", "char_wb ")])
+def test_allowed_types_with_a_dangerous_parameter_are_refused(tmp_path, trained, param, value):
+    """Only allowed types, but told to open each text as a file path, to backtrack (ReDoS) or to write."""
+    data, model = trained
+    forged = copy.deepcopy(model)
+    forged.set_params(**{param: value})
+    secret = tmp_path / "secret.txt"
+    secret.write_text("billing refund invoice " * 50)
+    registry.save_artifact(forged, tmp_path / "forged", name="t", version="1", training_data_sha256="x", seed=3)
+    assert registry.artifact_types(tmp_path / "forged" / registry.MODEL_FILE) <= {
+        (name, kind) for name, kinds in registry.ALLOWED_TYPES.items() for kind in kinds}  # types pass
+    with pytest.raises(registry.UntrustedArtifactError, match=f"{param.split('__')[-1]}="):
+        loaded, _ = registry.load_artifact(tmp_path / "forged")
+        loaded.predict([str(secret)])
