@@ -123,81 +123,99 @@ def _fastapi_compat() -> bool:
     return True
 
 
+# -- the steps, as plain functions (the flow wraps each in a task; bench/ runs them bare to price Prefect) ---
+
+def extract(scenario: dict, week: int, flaky_failures: int, counter: str):
+    """The week's rows from the (simulated) feature store; the first `flaky_failures` attempts time out."""
+    path = Path(counter) if counter else None
+    attempts = (int(path.read_text()) + 1 if path.exists() else 1) if path else 1
+    if path:
+        path.write_text(str(attempts))
+    if attempts <= flaky_failures:
+        raise PipelineError(f"the feature store timed out (attempt {attempts}): retrying")
+    return ChurnWorld(**scenario).week(week)
+
+
+def validate(frame):
+    """The schema check; a failure stops the pipeline before anything is trained or registered."""
+    from pandera.errors import SchemaError
+
+    try:
+        return schema().validate(frame)
+    except SchemaError as err:
+        raise PipelineError(f"week {int(frame['week'].iloc[0])} failed validation, champion kept: "
+                            f"{str(err).splitlines()[0][:160]}") from None
+
+
+def drift_check(scenario: dict, frame) -> float:
+    """The largest PSI of a numeric input against the champion's training data (the history)."""
+    ref = ChurnWorld(**scenario).history()
+    return max(monitor.psi(ref[c], frame[c]) for c in NUMERIC)
+
+
+def train(scenario: dict, week: int):
+    """A challenger fitted on the newest labelled weeks but the last two, which are its holdout."""
+    world = ChurnWorld(**scenario)
+    data = policies.labelled_by(world, week, TRAIN_WEEKS + HOLDOUT_WEEKS)
+    cut = sorted(data["week"].unique())[-HOLDOUT_WEEKS]
+    fit, holdout = data[data["week"] < cut], data[data["week"] >= cut]
+    return churn_model.train(fit), holdout, _sha(churn_model.features(fit))
+
+
+def evaluate(uri: str, challenger, holdout) -> dict:
+    """The gate on champion vs challenger (`policies.promotion`), with the champion from the registry."""
+    champion = registry.load_registered(uri, MODEL_NAME, CHAMPION)
+    promote, result = policies.promotion(champion, challenger, holdout)
+    cost = result.table().loc["cost_change"]
+    return {"promote": bool(promote), "decision": result.decision, "cost_change": float(cost["value"]),
+            "cost_change_ci": [float(x) for x in cost["ci"]]}
+
+
+def register(uri: str, artifact_root: str, week: int, model, data_sha: str, verdict: dict, psi: float) -> dict:
+    """Register the week's challenger once (idempotent) and move the champion alias if the gate said so."""
+    done = _registered_week(uri, week)
+    if done is not None:  # this week's model exists already
+        return {**done, "new": False, "alias_moved": False}
+    out = registry.log_and_register(
+        model, uri=uri, artifact_root=artifact_root, experiment=EXPERIMENT, name=MODEL_NAME,
+        params={"seed": 0, "week": week, "train_weeks": TRAIN_WEEKS},
+        metrics={"cost_change": verdict["cost_change"], "max_psi": psi},
+        tags={"pipeline_week": str(week), "gate": verdict["decision"]}, training_data_sha256=data_sha,
+        review_threshold=churn_model.THRESHOLD)
+    if verdict["promote"]:
+        registry.set_alias(uri, MODEL_NAME, CHAMPION, out["version"])
+    return {"run_id": out["run_id"], "version": out["version"], "new": True, "alias_moved": verdict["promote"]}
+
+
+def steps(scenario: dict, week: int, uri: str, artifact_root: str, *, flaky_failures: int = 0, counter: str = "",
+          call=lambda fn, *a: fn(*a)) -> dict:
+    """The pipeline's order of steps; `call` runs each (directly, or as a Prefect task)."""
+    frame = call(extract, scenario, week, flaky_failures, counter)
+    frame = call(validate, frame)
+    psi = call(drift_check, scenario, frame)
+    challenger, holdout, data_sha = call(train, scenario, week)
+    verdict = call(evaluate, uri, challenger, holdout)
+    reg = call(register, uri, artifact_root, week, challenger, data_sha, verdict, psi)
+    return {"week": week, "max_psi": psi, **verdict, **reg}
+
+
 @functools.lru_cache(maxsize=1)
 def build_flow():
-    """Define the tasks and the flow (imports prefect: call `configure` first, which this does if needed)."""
+    """The flow: each step a Prefect task (extract with 2 retries). Imports prefect: `configure` first."""
     if "PREFECT_HOME" not in os.environ:
         configure()
     _fastapi_compat()
     from prefect import flow, task
     from prefect.cache_policies import NONE
 
-    @task(retries=2, retry_delay_seconds=0, cache_policy=NONE)
-    def extract(scenario: dict, week: int, flaky_failures: int, counter: str) -> Any:
-        path = Path(counter)
-        attempts = int(path.read_text()) + 1 if path.exists() else 1
-        path.write_text(str(attempts))
-        if attempts <= flaky_failures:
-            raise PipelineError(f"the feature store timed out (attempt {attempts}): retrying")
-        world = ChurnWorld(**scenario)
-        return world.week(week)
-
-    @task(cache_policy=NONE)
-    def validate(frame) -> Any:
-        from pandera.errors import SchemaError
-
-        try:
-            return schema().validate(frame)
-        except SchemaError as err:
-            raise PipelineError(f"week {int(frame['week'].iloc[0])} failed validation, champion kept: "
-                                f"{str(err).splitlines()[0][:160]}") from None
-
-    @task(cache_policy=NONE)
-    def drift_check(scenario: dict, frame) -> float:
-        ref = ChurnWorld(**scenario).history()
-        return max(monitor.psi(ref[c], frame[c]) for c in NUMERIC)
-
-    @task(cache_policy=NONE)
-    def train(scenario: dict, week: int) -> Any:
-        world = ChurnWorld(**scenario)
-        data = policies.labelled_by(world, week, TRAIN_WEEKS + HOLDOUT_WEEKS)
-        cut = sorted(data["week"].unique())[-HOLDOUT_WEEKS]
-        fit, holdout = data[data["week"] < cut], data[data["week"] >= cut]
-        return churn_model.train(fit), holdout, _sha(fit[list(churn_model.features(fit).columns)])
-
-    @task(cache_policy=NONE)
-    def evaluate(uri: str, challenger, holdout) -> dict:
-        champion = registry.load_registered(uri, MODEL_NAME, CHAMPION)
-        promote, result = policies.promotion(champion, challenger, holdout)
-        cost = result.table().loc["cost_change"]
-        return {"promote": bool(promote), "decision": result.decision, "cost_change": float(cost["value"]),
-                "cost_change_ci": [float(x) for x in cost["ci"]]}
-
-    @task(cache_policy=NONE)
-    def register(uri: str, artifact_root: str, week: int, model, data_sha: str, verdict: dict, psi: float) -> dict:
-        done = _registered_week(uri, week)
-        if done is not None:  # idempotent: this week's model exists already
-            return {**done, "new": False, "alias_moved": False}
-        out = registry.log_and_register(
-            model, uri=uri, artifact_root=artifact_root, experiment=EXPERIMENT, name=MODEL_NAME,
-            params={"seed": 0, "week": week, "train_weeks": TRAIN_WEEKS},
-            metrics={"cost_change": verdict["cost_change"], "max_psi": psi},
-            tags={"pipeline_week": str(week), "gate": verdict["decision"]}, training_data_sha256=data_sha,
-            review_threshold=churn_model.THRESHOLD)
-        if verdict["promote"]:
-            registry.set_alias(uri, MODEL_NAME, CHAMPION, out["version"])
-        return {"run_id": out["run_id"], "version": out["version"], "new": True, "alias_moved": verdict["promote"]}
+    tasks = {fn: task(fn, cache_policy=NONE, **({"retries": 2, "retry_delay_seconds": 0} if fn is extract else {}))
+             for fn in (extract, validate, drift_check, train, evaluate, register)}
 
     @flow(name="churn-weekly-ct", validate_parameters=False)
     def weekly_pipeline(scenario: dict, week: int, uri: str, artifact_root: str, flaky_failures: int = 0,
                         counter: str = "") -> dict:
-        frame = extract(scenario, week, flaky_failures, counter)
-        frame = validate(frame)
-        psi = drift_check(scenario, frame)
-        challenger, holdout, data_sha = train(scenario, week)
-        verdict = evaluate(uri, challenger, holdout)
-        reg = register(uri, artifact_root, week, challenger, data_sha, verdict, psi)
-        return {"week": week, "max_psi": psi, **verdict, **reg}
+        return steps(scenario, week, uri, artifact_root, flaky_failures=flaky_failures, counter=counter,
+                     call=lambda fn, *a: tasks[fn](*a))
 
     return weekly_pipeline
 
