@@ -96,6 +96,9 @@ class DiagnosisSettings:
     psi_limit: float = 0.1
     alpha: float = 0.001
     """Significance of the change tests (small: thousands of labels make small departures significant)."""
+    alpha_precision: float = 0.01
+    """Significance of the precision drop before vs after the onset: a one-df confirmation of a signal
+    that already alerted, on a few thousand flags, so less strict than the many-df change test."""
     window: int = 6
     """Weeks before and after an onset used by the change test."""
     precision_drop: float = 0.1
@@ -177,7 +180,7 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
                                     f"p={ev['base_rate_p']:.1e}) while churners' and stayers' scores kept their "
                                     f"distributions (KS p >= {ev['class_scores_p']:.2f}) and the scores' shift "
                                     f"predicts it ({ev['bbse_change']:+.3f} vs {ev['base_rate_change']:+.3f} seen)")
-    elif not drifted and (ev["concept_p"] < s.alpha or ev["precision_p"] < s.alpha):
+    elif not drifted and (ev["concept_p"] < s.alpha or ev["precision_p"] < s.alpha_precision):
         kind, why = "concept_drift", (f"P(Y|X) moved at week {onset}, inputs stable: precision "
                                       f"{ev['precision_before']:.3f} -> {ev['precision_after']:.3f} "
                                       f"(p={ev['precision_p']:.1e}), change test p={ev['concept_p']:.1e}")

@@ -84,3 +84,12 @@ def test_the_audit_log_records_every_prediction_with_version_and_inputs_hash():
     again = op.inputs_hash(world.week(3))
     assert again == audit[audit.week == 3].inputs_hash.tolist()
     assert len(set(again)) > 0.99 * len(again)
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4])
+def test_the_seed_story_over_a_full_year_is_diagnosed_as_concept_drift_at_the_launch(seed):
+    world = ChurnWorld(seed=seed)  # the default scenario, 52 weeks
+    report = op.operate(world)
+    found = report.diagnosis[report.diagnosis.kind == "concept_drift"]
+    assert len(found) and abs(found.onset.iloc[0] - world.scenario.launch_week) <= 3
+    assert _problems(report) == {"concept_drift"}
