@@ -13,53 +13,6 @@ from lifecycle_lab.governance import GovernanceError, business as bz
 from lifecycle_lab.governance.modelcard import fmt
 
 
-def test_costs_validate_and_p_star_matches_root_finding():
-    from scipy.optimize import brentq
-
-    with pytest.raises(GovernanceError, match="negative"):
-        bz.Costs(fp=-1, fn=10)
-    with pytest.raises(GovernanceError, match="both 0"):
-        bz.Costs(fp=0, fn=0)
-    with pytest.raises(GovernanceError, match="finite"):
-        bz.Costs(fp=float("nan"), fn=1)
-    for fp, fn, review in [(10, 250, 3), (300, 3000, 40), (1, 1, 0), (5, 100, 0)]:
-        c = bz.Costs(fp, fn, review)
-        root = brentq(lambda p: review + (1 - p) * fp - p * fn, 0, 1)
-        assert c.p_star == pytest.approx(root, abs=1e-10)
-        assert c.elkan_threshold == pytest.approx(fp / (fp + fn))
-    assert bz.Costs(fp=1, fn=10, review=50).p_star == 1.0  # reviews dearer than the loss: never flag
-    # 2 false positives, 1 false negative, 5 reviews at EUR 10 / 250 / 3; counts may be arrays
-    assert bz.Costs(fp=10, fn=250, review=3).total(2, 1, 5) == 2 * 10 + 250 + 5 * 3
-    assert bz.Costs(fp=10, fn=250, review=3).total(np.array([0, 2]), np.array([1, 0]), np.array([0, 4])).tolist() == [
-        250, 32]
-
-
-def test_expected_cost_against_sklearn_confusion_matrix():
-    from sklearn.metrics import confusion_matrix
-
-    rng = np.random.default_rng(0)
-    y, pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
-    c = bz.Costs(fp=7, fn=90, review=2)
-    got = bz.expected_cost(y, pred, c)
-    tn, fp, fn, tp = confusion_matrix(y, pred).ravel()
-    assert (got["tp"], got["fp"], got["fn"], got["tn"]) == (tp, fp, fn, tn)
-    assert got["cost"] == pytest.approx(fp * 7 + fn * 90 + (tp + fp) * 2)
-    with pytest.raises(GovernanceError, match="empty"):
-        bz.expected_cost([], [], c)
-
-
-def test_sweep_matches_brute_force_and_finds_p_star_on_calibrated_scores():
-    rng = np.random.default_rng(1)
-    p = rng.beta(1, 12, 200_000)
-    y = (rng.random(len(p)) < p).astype(int)  # calibrated by construction
-    c = bz.Costs(fp=10, fn=250, review=3)
-    sweep = bz.threshold_sweep(y, p, c)
-    for thr in (0.02, 0.05, 0.2):
-        row = sweep.loc[np.isclose(sweep.threshold, thr)].iloc[0]
-        assert row.cost_per_decision == pytest.approx(bz.expected_cost(y, p >= thr, c)["cost_per_decision"])
-    assert bz.best_threshold(sweep) == pytest.approx(c.p_star, abs=0.0101)
-
-
 def test_npv_hand_computed():
     # -100 + 50/1.1 + 60/1.1^2 = -100 + 45.4545... + 49.5867... = -4.9587 (to 4 d.p.)
     assert bz.npv([50, 60], 0.10, 100) == pytest.approx(-100 + 50 / 1.1 + 60 / 1.21)

@@ -203,7 +203,7 @@ def test_guard_references_and_minimum_sample_by_hand(scores):
     shifted = challenger[:3000] ** 0.7
     assert guard.psi(shifted) == pytest.approx(monitor.psi(challenger, shifted), rel=1e-9)  # same bins and floor
     assert guard.psi(challenger[:5000]) == pytest.approx(monitor.psi(challenger, challenger[:5000]), rel=1e-9)
-    with pytest.raises(GovernanceError, match="flags nothing"):
+    with pytest.raises(rollout.RolloutError, match="flags nothing"):
         migration.LabelFreeGuard.from_validation(a, np.zeros_like(b), challenger)
 
 
@@ -241,12 +241,12 @@ def test_guard_does_not_count_small_windows_and_checks_its_input(scores):
     result = guard.evaluate([bad] * 5)
     assert not result.fired and not any(c.counted for c in result.checks)
     assert guard.evaluate([dict(bad, n=guard.min_sample)] * 2).fired
-    with pytest.raises(GovernanceError, match="lacks 'psi'"):
+    with pytest.raises(rollout.RolloutError, match="lacks 'psi'"):
         guard.evaluate([{"n": 1, "agreement": 1, "flag_ratio": 1}])
-    with pytest.raises(GovernanceError, match="give a mapping of numbers"):
+    with pytest.raises(rollout.RolloutError, match="give a mapping of numbers"):
         guard.evaluate([(600, 0.9, 1.0, 0.1)])
     champion, challenger, ta, tb = scores
-    with pytest.raises(GovernanceError, match="both broken_score and broken_from"):
+    with pytest.raises(rollout.RolloutError, match="both broken_score and broken_from"):
         migration.mirrored_observer(champion, challenger, ta, tb, guard, traffic_per_window=100, broken_from=3)
-    with pytest.raises(GovernanceError, match="reference_agreement"):
+    with pytest.raises(rollout.RolloutError, match="reference_agreement"):
         migration.LabelFreeGuard(0.0, 1.0, challenger)
