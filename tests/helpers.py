@@ -12,6 +12,21 @@ def outputs_text(result) -> str:
     return output_text(nbformat.read(result.output, as_version=4))
 
 
+def ticket_artifact(folder, *, seed: int, n_tickets: int, version: str = "1", name: str = "tickets",
+                    review_threshold: float, training_data_sha256: str | None = None, **extra):
+    """Train the ticket pipeline on a small generated world and save it as a verified artifact in `folder`
+    (the one model-artifact fixture the API, batch, packaging and registry tests share); returns
+    (folder, data, model)."""
+    from lifecycle_lab.deployment import registry
+    from lifecycle_lab.projects.p01_tickets import world as tickets
+
+    data = tickets.generate(seed=seed, n_tickets=n_tickets)
+    model = tickets.build_pipeline(seed).fit(data["text"], data["label"])
+    registry.save_artifact(model, folder, name=name, version=version, seed=seed, review_threshold=review_threshold,
+                           training_data_sha256=training_data_sha256 or tickets.data_hash(data), **extra)
+    return folder, data, model
+
+
 def free_port() -> int:
     import socket
 

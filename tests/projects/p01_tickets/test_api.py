@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import ticket_artifact
 from lifecycle_lab.deployment import registry
 from lifecycle_lab.projects.p01_tickets import world as tickets
 from lifecycle_lab.projects.p01_tickets import api
@@ -22,12 +23,8 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("api") / "v1"
-    data = tickets.generate(seed=6, n_tickets=400)
-    model = tickets.build_pipeline(6).fit(data["text"], data["label"])
-    registry.save_artifact(model, folder, name="tickets", version="7", training_data_sha256=tickets.data_hash(data),
-                           seed=6, review_threshold=0.65)
-    return folder
+    return ticket_artifact(tmp_path_factory.mktemp("api") / "v1", seed=6, n_tickets=400, version="7",
+                           review_threshold=0.65)[0]
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import ticket_artifact
 from lifecycle_lab.deployment import registry
 from lifecycle_lab.projects.p01_tickets import world as tickets
 from lifecycle_lab.projects.p01_tickets import batch
@@ -38,12 +39,8 @@ THRESHOLD = 0.6  # recorded in the test artifact
 
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("artifact") / "v1"
-    data = tickets.generate(seed=5, n_tickets=400)
-    model = tickets.build_pipeline(5).fit(data["text"], data["label"])
-    registry.save_artifact(model, folder, name="tickets", version="1", training_data_sha256=tickets.data_hash(data),
-                           seed=5, review_threshold=THRESHOLD)
-    return folder
+    return ticket_artifact(tmp_path_factory.mktemp("artifact") / "v1", seed=5, n_tickets=400,
+                           review_threshold=THRESHOLD)[0]
 
 
 def _fresh_postgres():

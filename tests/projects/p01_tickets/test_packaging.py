@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import ticket_artifact
 from lifecycle_lab.base import paths
 
 HADOLINT = paths.ROOT / ".venv" / "bin" / "hadolint"
@@ -83,14 +84,11 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.fixture(scope="module")
 def small_artifact(tmp_path_factory):
-    from lifecycle_lab.deployment import registry
     from lifecycle_lab.projects.p01_tickets import world as tickets
 
     folder = tmp_path_factory.mktemp("svc")
-    data = tickets.generate(seed=4, n_tickets=300)
-    model = tickets.build_pipeline(4).fit(data["text"], data["label"])
-    registry.save_artifact(model, folder / "model", name="t", version="3", training_data_sha256="x", seed=4,
-                           review_threshold=0.7)
+    ticket_artifact(folder / "model", seed=4, n_tickets=300, name="t", version="3", training_data_sha256="x",
+                    review_threshold=0.7)
     tickets.unlabelled(tickets.generate(seed=5, n_tickets=120)).to_csv(folder / "in.csv", index=False)
     return folder
 
