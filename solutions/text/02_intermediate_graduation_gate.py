@@ -648,8 +648,8 @@ print(f"time to roll back = window x failing windows = {rollout.time_to_rollback
 # health; a business metric needs far bigger windows than a success rate, which is why ours last hours.
 
 # %%
-print("Flagger, documentation example:", rollout.FLAGGER_DEFAULTS)
-print("Argo Rollouts, documentation example:", rollout.ARGO_ROLLOUTS_DEFAULTS)
+print("Flagger, documentation example:", rollout.FLAGGER_EXAMPLE)
+print("Argo Rollouts, documentation example:", rollout.ARGO_ROLLOUTS_EXAMPLE)
 print(f"Argo time to roll back: {rollout.time_to_rollback(5, 3):.0f} min; "
       f"Flagger time to promote: {rollout.time_to_promote(1, 50, 5):.0f} min")
 

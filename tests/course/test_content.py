@@ -436,3 +436,21 @@ def test_regulatory_and_historical_facts_are_stated_exactly():
     assert not re.search(r"SR 11-7[^.\n]{0,60}\b(?:is|as) (?:current )?law", text), "SR 11-7 was guidance, not law"
     data = (COURSE / "chapters" / "02_data.md").read_text(encoding="utf-8")
     assert "2017" in data and "October 2018" in data  # team disbanded early 2017; reported scrapped Oct 2018
+
+
+def test_flagger_and_argo_values_are_called_examples_not_defaults():
+    """The canary-analysis values quoted from Flagger's and Argo Rollouts' documentation are examples; calling
+    them defaults misleads (Argo's own default failureLimit is 0). Checked in the course text, the notebooks'
+    text and the rollout module's names."""
+    from lifecycle_lab.deployment import rollout
+
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(COURSE.rglob("*.md"))]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for p in sorted((paths.SOLUTIONS / "text").glob("*.py"))]
+    slip = re.compile(r"(?:Flagger|Argo)[^.\n]{0,80}\bdefaults?\b|\bdefaults?\b[^.\n]{0,40}(?:Flagger|Argo)", re.I)
+    for name, text in texts:
+        for m in slip.finditer(text):
+            around = text[max(0, m.start() - 40):m.end() + 12]
+            assert re.search(r"\bnot\b[^.]{0,30}\bdefaults|default of 0|defaults to 0|DEFAULT_FAILURE_LIMIT", around), \
+                f"{name}: '{m.group(0)}' calls a tool's example values defaults"
+    assert not [n for n in vars(rollout) if n.endswith("_DEFAULTS")]
+    assert rollout.ARGO_ROLLOUTS_DEFAULT_FAILURE_LIMIT == 0

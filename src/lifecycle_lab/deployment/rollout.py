@@ -21,10 +21,13 @@ class RolloutError(LifecycleLabError, ValueError):
     """A rollout plan, a trigger or its windows are not usable as given."""
 
 
-# Canary-analysis defaults of two common tools, for comparison with the notebook's own thresholds.
-FLAGGER_DEFAULTS = {"request_success_rate_min_pct": 99.0, "request_duration_p99_max_ms": 500,
-                    "interval": "1m", "threshold_failed_checks": 5, "step_weight_pct": 5, "max_weight_pct": 50}
-ARGO_ROLLOUTS_DEFAULTS = {"success_condition": "result >= 0.95", "failure_limit": 3, "interval": "5m"}
+# Canary-analysis values from the documentation examples of two common tools, for comparison with the notebook's
+# own thresholds. They are examples, not defaults: a team states its own (and an Argo Rollouts metric that states
+# no failureLimit gets 0: its first failed measurement fails the analysis).
+FLAGGER_EXAMPLE = {"request_success_rate_min_pct": 99.0, "request_duration_p99_max_ms": 500,
+                   "interval": "1m", "threshold_failed_checks": 5, "step_weight_pct": 5, "max_weight_pct": 50}
+ARGO_ROLLOUTS_EXAMPLE = {"success_condition": "result >= 0.95", "failure_limit": 3, "interval": "5m"}
+ARGO_ROLLOUTS_DEFAULT_FAILURE_LIMIT = 0  # what an analysis metric gets when it states no failureLimit
 
 
 def time_to_promote(interval_min: float, max_weight: float, step_weight: float) -> float:
