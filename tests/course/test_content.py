@@ -158,6 +158,8 @@ EXPECTED_SECTIONS = {
     (NB03, "migration"): "Migration",
     (NB03, "incident"): "Incident report",
     (NB03, "governance-framework"): "governance framework",
+    ("04_intermediate_operate_churn", "diagnosis"): "Diagnosis",
+    ("04_intermediate_operate_churn", "automation"): "Automation",
     (NB03, "governance-framework|platform"): "governance framework",
 }
 

@@ -15,6 +15,7 @@ PROJECTS = {
     "01_beginner_ticket_classifier": "p01_tickets",
     "02_intermediate_graduation_gate": "p02_gate",
     "03_advanced_governance_sunset": "p03_governance",
+    "04_intermediate_operate_churn": "p04_churn",
 }
 """Solution notebook stem -> project package (under lifecycle_lab.projects)."""
 

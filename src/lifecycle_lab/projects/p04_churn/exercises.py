@@ -1,4 +1,4 @@
-"""Exercises of project 04 (operate a live churn model). Not yet in a notebook: the package and its tests.
+"""Exercises of project 04 (operate a live churn model), used by notebook 04_intermediate_operate_churn.
 
 Each factory takes the learner's own results (a `YearReport`, a split comparison, a gate result, a policy
 table) and derives the expected answer from them or from the world's truth, so another seed gives other
