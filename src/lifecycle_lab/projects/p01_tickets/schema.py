@@ -204,6 +204,9 @@ def _row_lines(path: Path) -> list[int]:
     pandas does)."""
     import csv
 
+    # the csv module's field limit is process-wide state (131,072 characters unless raised, as the batch job
+    # does): raise it here too, so a long field gets its line number whatever ran before in this process
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     starts = []
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
