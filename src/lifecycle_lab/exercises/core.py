@@ -492,11 +492,15 @@ NEGATIONS = ("not", "no", "never", "don't", "do not", "rather than", "instead of
              "shouldn't", "should not", "won't", "cannot", "can't")
 
 
-def _mentions(text: str, option: str) -> list[int]:
-    """Where an option is named in a text (word-boundary, case-insensitive; `_`, `-` and spaces alike)."""
+def _option_pattern(option: str) -> str:
+    """An option's name as a regex: word-boundary, with `_`, `-` and spaces alike."""
     words = re.split(r"[\s_-]+", option.strip().lower())
-    pattern = r"(?<![\w-])" + r"[\s_-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
-    return [m.start() for m in re.finditer(pattern, text.lower())]
+    return r"(?<![\w-])" + r"[\s_-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
+
+
+def _mentions(text: str, option: str) -> list[int]:
+    """Where an option is named in a text (case-insensitive; see `_option_pattern`)."""
+    return [m.start() for m in re.finditer(_option_pattern(option), text.lower())]
 
 
 def _negated(text: str, position: int) -> bool:
@@ -531,7 +535,19 @@ def stance(text: str, options: Sequence[str]) -> dict[str, str]:
     """For each option: "recommended" (named, not negated, at least once), "rejected" (only named negated),
     "hypothetical" (only named as what another assumption would lead to: "a longer horizon would favour
     retrain") or "absent". A plain, honest heuristic: it reads which options a text names and whether a
-    negation or a hypothetical governs each mention; it does not judge the reasoning."""
+    negation or a hypothetical governs each mention; it does not judge the reasoning.
+
+    Options that contain one another ("GO" inside "GO WITH CONDITIONS") are read longest first: each is
+    replaced by a placeholder word before the check, so a mention of the longer one never counts for the
+    shorter ("GO WITH CONDITIONS, not a NO-GO" recommends GO WITH CONDITIONS, rejects NO-GO, names no GO)."""
+    options = list(options)
+    if any(a != b and re.search(_option_pattern(b), a.lower()) for a in options for b in options):
+        token = {option: f"optionplaceholder{i}" for i, option in enumerate(options)}
+        masked = str(text)
+        for option in sorted(options, key=len, reverse=True):
+            masked = re.sub(_option_pattern(option), token[option], masked, flags=re.IGNORECASE)
+        view = stance(masked, list(token.values()))
+        return {option: view[token[option]] for option in options}
     out = {}
     for option in options:
         where = _mentions(text, option)

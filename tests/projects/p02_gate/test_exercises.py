@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lifecycle_lab import gates
-from lifecycle_lab.exercises.core import CORRECT, INCORRECT
+from lifecycle_lab.exercises.core import CORRECT, INCORRECT, stance
 from lifecycle_lab.gates import Evidence
 from lifecycle_lab.projects.p02_gate import criteria as team_criteria
 from lifecycle_lab.projects.p02_gate import exercises as ex
@@ -107,7 +107,7 @@ def test_ex6_reads_go_and_no_go_apart_from_go_with_conditions():
     says_go = ("We GO: p99_latency_ms fails its budget but caching will fix it after the launch, and the CTR "
                "lift is proven by the interval of the A/B test on current traffic.")
     assert no_go.evaluate(no_go.reference | {"rationale": says_go}).status == INCORRECT
-    assert ex.decision_stance("a NO-GO, not a GO", gates.DECISIONS) == {
+    assert stance("a NO-GO, not a GO", gates.DECISIONS) == {
         "GO": "rejected", "NO-GO": "recommended", "GO WITH CONDITIONS": "absent"}
 
 

@@ -50,7 +50,9 @@ def test_option_npv_exercise_agrees_with_business():
         assert wrong.status == INCORRECT and "(1 + r)^t" in wrong.problems[0]  # not discounted: says so
 
 
-def test_reason_code_exercise():
+@pytest.fixture(scope="module")
+def reason_case():
+    """The reason-code exercise for the credit case with the largest explained output, and its SHAP values."""
     world = tx.simulate("credit", months=12, n_per_month=500, seed=9)
     X = tx.features("credit")
     train = world[world.month == 0]
@@ -60,6 +62,11 @@ def test_reason_code_exercise():
     case = rows.index[int(np.argmax(expl.output))]
     e = ex.reason_codes(model, rows.loc[case], train[X])
     phi = expl.values.loc[case]
+    return e, phi
+
+
+def test_reason_code_exercise(reason_case):
+    e, phi = reason_case
     top = list(phi[phi > 0].sort_values(ascending=False).head(4).index)
     assert e.evaluate({"reasons": top}).status == CORRECT
     if len(top) > 1:
@@ -189,17 +196,9 @@ def test_a_justification_may_name_what_another_assumption_would_favour():
     assert "the reasoning itself was not read" in text
 
 
-def test_the_reason_code_hints_lead_to_an_answer_the_check_accepts():
+def test_the_reason_code_hints_lead_to_an_answer_the_check_accepts(reason_case):
     """Issue 15: the third hint used to end in `.index`, a pandas Index; the check must accept what it leads to."""
-    world = tx.simulate("credit", months=12, n_per_month=500, seed=9)
-    X = tx.features("credit")
-    train = world[world.month == 0]
-    model = tx.build_model("credit", "replacement").fit(train[X], train.label)
-    rows = world[world.month == 12][X]
-    expl = explain.linear_shap(model, rows, train[X])
-    case = rows.index[int(np.argmax(expl.output))]
-    e = ex.reason_codes(model, rows.loc[case], train[X])
-    phi = expl.values.loc[case]
+    e, phi = reason_case
     assert "list(phi[phi > 0].sort_values(ascending=False).head(4).index)" in e.hints[2]
     assert e.evaluate({"reasons": list(phi[phi > 0].sort_values(ascending=False).head(4).index)}).status == CORRECT
     # the bare Index (what the old hint gave) is recorded as its list of labels, so it is judged, not refused

@@ -8,7 +8,6 @@ table), so every seed gets its checks, and each check rejects the typical mistak
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -22,7 +21,6 @@ from lifecycle_lab.exercises.core import (
     ValueExercise,
     as_number,
     not_a_number,
-    stance,
 )
 from lifecycle_lab.projects.p02_gate import criteria as team_criteria
 
@@ -303,44 +301,6 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
 
 
-def _option_pattern(option: str) -> str:
-    words = re.split(r"[\s_-]+", option.strip().lower())
-    return r"(?<![\w-])" + r"[\s_-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
-
-
-def decision_stance(text: str, options: Sequence[str]) -> dict[str, str]:
-    """`exercises.core.stance` for options that contain one another ("GO" inside "GO WITH CONDITIONS"):
-    each mention of a longer option is read as that option only. Every option is replaced by a placeholder
-    word, longest first, before the negation-aware stance check reads the text, so "GO WITH CONDITIONS, not
-    a NO-GO" recommends GO WITH CONDITIONS, rejects NO-GO and does not name GO at all."""
-    masked = str(text)
-    token = {option: f"decisionoption{i}" for i, option in enumerate(options)}
-    for option in sorted(options, key=len, reverse=True):
-        masked = re.sub(_option_pattern(option), token[option], masked, flags=re.IGNORECASE)
-    view = stance(masked, list(token.values()))
-    return {option: view[token[option]] for option in options}
-
-
-class MemoExercise(DecisionExercise):
-    """The memo's decision exercise: its justification check reads overlapping decision names correctly."""
-
-    def _justification(self, key: str, text: str, decision_key: str, answer: Mapping) -> str | None:
-        choices = [str(c) for c in self.fields[decision_key].choices]
-        chosen = answer.get(decision_key)
-        if chosen is None or str(chosen) not in choices:
-            return None  # the decision field reports its own problem
-        view = decision_stance(text, choices)
-        others = [c for c in choices if c != str(chosen) and view[c] == "recommended"]
-        if view[str(chosen)] in ("absent", "hypothetical"):  # "a later review might make it GO" decides nothing
-            return f"{key}: state the decision you chose ({chosen!r}) in the text and say why the rules give it."
-        if view[str(chosen)] == "rejected":
-            return f"{key}: it argues against {chosen!r}, the decision you chose; the text and the decision disagree."
-        if others:
-            return (f"{key}: it also recommends {others}, not only {chosen!r}; the text and the decision disagree "
-                    f"(write 'not X' or 'rather than X' when you mention a decision you reject).")
-        return None
-
-
 @EXERCISES.exercise("ex6", "the decision memo")
 def memo_exercise(result) -> DecisionExercise:
     """Fill in the decision memo; every field is checked for consistency with the gate's table and checklist.
@@ -406,7 +366,7 @@ def memo_exercise(result) -> DecisionExercise:
            "rationale": (f"The gate's decision is {result.decision}. Criteria that did not pass: {names}; "
                          f"each verdict rests on the evidence and interval in the table above, judged "
                          f"against criteria written before the results.")}
-    return MemoExercise(
+    return DecisionExercise(
         fields, reference=ref,
         hints=["Start from the gate table: which rows are not PASS, and which of those are blockers? Then "
                "the checklist: which items are not done?",
