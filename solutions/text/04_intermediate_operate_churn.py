@@ -16,7 +16,9 @@
 # 6. **Automation**: a Prefect 3 flow (extract, validate with pandera, drift, train, evaluate, gate, register in
 #    MLflow) for one week, and its failure path that keeps the champion.
 # 7. **Retraining policies** compared by cost over the year.
-# 8. **Here vs production**: what ran here and what would run at scale.
+# 8. **The monitoring service**: the same weekly monitoring as Evidently snapshots in an Evidently UI workspace,
+#    with a dashboard you open in your browser.
+# 9. **Here vs production**: what ran here and what would run at scale.
 #
 # The logic lives in `lifecycle_lab/projects/p04_churn/` and `lifecycle_lab/monitoring/` (tested there); the
 # course text is in `course/` (chapters *Monitoring* and *Retraining*).
@@ -85,6 +87,7 @@ audit.round(4).to_csv(out / "audit_log.csv", index=False)
 print(f"{len(audit):,} predictions logged, {audit.model_version.nunique()} model version; threshold "
       f"{churn_model.THRESHOLD:.3f}; baseline precision {report.baseline_precision:.3f}, "
       f"churn rate {report.baseline_base_rate:.3f}")
+evidently_build = op.evidently_workspace(world, report, out / "evidently")  # in a child process: section 8
 audit.head(3).round(3)
 
 # %%
@@ -100,6 +103,10 @@ print(f"latency p95 {ops.latency_p95_ms.min():.0f}-{ops.latency_p95_ms.max():.0f
 # Kolmogorov-Smirnov test. **The large-sample caveat**: the KS p-value shrinks with the sample size for the
 # same tiny shift, so with thousands of rows a week "significant" says nothing about harm. PSI does not
 # depend on n in the same way; neither says whether the model is hurt, only labels do.
+#
+# While this notebook goes on, a child process writes the same weeks as Evidently snapshots into an Evidently
+# UI workspace (data quality, drift, the score distribution, and performance once labels land); section 8
+# opens it as a dashboard.
 
 # %%
 demo = weekly.ks_large_sample_demo(shift=0.03)  # the same 0.03-sd shift, at growing sample sizes
@@ -413,7 +420,33 @@ answer = {"policy": table.policy.iloc[0],
 answer = ex6.check(answer)
 
 # %% [markdown]
-# ## 8. What ran here, and what would run in production
+# ## 8. The monitoring service: the Evidently UI dashboard
+#
+# **Stage: monitoring.** The tables above are what the tests check; a team looks at a monitoring service.
+# `monitoring.evidently_ui` wrote one Evidently snapshot per scored week into a workspace folder: rows and
+# missing values per input and usage hours outside 0-168 (data quality), Evidently's drift score per input
+# (its normed Wasserstein distance for numbers and Jensen-Shannon for categories, not the PSI above, so the
+# numbers differ), the mean score and its drift (prediction distribution), and precision and recall for the
+# weeks whose labels had landed by the last week. The project's dashboard panels were added through
+# Evidently's API (`project.dashboard.add_panel`): its dashboard tab shows panels only once they are added.
+#
+# **Open it yourself**: run the printed command in a terminal (in the repository, with the environment
+# active), then open `http://127.0.0.1:8000` in your browser, click the project, and read the dashboard; the
+# *Reports* tab holds each week's snapshot. Stop it with Ctrl+C. A test starts the same app and checks the
+# dashboard in headless Chromium.
+
+# %%
+from lifecycle_lab.monitoring import evidently_ui
+
+ev = evidently_build.result()  # waits for the child process if it is still writing
+where = ev.path.relative_to(paths.ROOT) if ev.path.is_relative_to(paths.ROOT) else ev.path
+print(f"project '{ev.project_name}': {len(ev.weeks)} weekly snapshots, {len(ev.labelled_weeks)} with labels "
+      f"(weeks {ev.labelled_weeks[0]}-{ev.labelled_weeks[-1]})")
+print("dashboard panels:", *ev.panels, sep="\n  ")
+print("open it:", " ".join(evidently_ui.ui_command(where, 8000)))
+
+# %% [markdown]
+# ## 9. What ran here, and what would run in production
 #
 # | concern | here (this notebook) | in production at scale |
 # |---|---|---|
@@ -422,7 +455,7 @@ answer = ex6.check(answer)
 # | features | computed from the simulated week | a feature store with point-in-time correct joins |
 # | validation | pandera schema in the flow | the same, or Great Expectations, at the ingestion boundary |
 # | registry | MLflow on SQLite, `champion` alias | MLflow (or a cloud registry) on a database server, with approvals |
-# | monitoring | PSI / KS / precision tables and matplotlib plots | Evidently reports in a monitoring service; **the Evidently UI dashboard is not built yet** |
+# | monitoring | PSI / KS / precision tables and plots; weekly Evidently snapshots in a local Evidently UI workspace (a folder), served by `evidently ui` on 127.0.0.1 | Evidently (or another monitoring service) on a server with a database and object store, snapshots written by the scoring job, access control |
 # | alerts | Slack-format JSON posted to a local receiver, deduplicated | a real Slack / PagerDuty webhook with on-call routing |
 # | audit | CSV log with inputs hashes | an append-only store with retention rules |
 
@@ -444,4 +477,5 @@ summary(f"first incident: {first.kind if first is not None else 'none'}; best po
         random_overstatement=round(leak["random_overstatement"], 4), time_overstatement=round(leak["time_overstatement"], 4),
         promote=bool(promote), best_policy=table.policy.iloc[0], best_policy_dearer=dearer.policy.iloc[0],
         retrains={r.policy: int(r.retrains) for r in table.itertuples()}, flow=flow,
-        rows=len(audit), label_delay_weeks=world.label_delay_weeks)
+        rows=len(audit), label_delay_weeks=world.label_delay_weeks,
+        evidently={"weeks": len(ev.weeks), "labelled": len(ev.labelled_weeks), "panels": len(ev.panels)})

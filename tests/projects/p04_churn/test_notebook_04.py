@@ -39,6 +39,8 @@ def test_the_diagnosis_agrees_with_the_worlds_truth(run, world):
     assert abs(facts["onsets"][0] - world.scenario.launch_week) <= 3
     assert min(facts["alert_weeks"]) >= world.scenario.launch_week + world.label_delay_weeks  # labels come late
     assert facts["alerts_sent"] == facts["alerts_received"] == len(facts["alert_weeks"])
+    # one Evidently snapshot per week; performance for the weeks whose labels landed by the last week
+    assert facts["evidently"] == {"weeks": 40, "labelled": 40 - world.label_delay_weeks, "panels": 8}
     # each switch alone is diagnosed as the kind the world was built with
     assert facts["scenario_diagnoses"] == {"as parameterised": "concept_drift", "data bug": "data_bug",
                                            "label shift": "label_shift", "seasonal drift": "benign"}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lifecycle_lab.monitoring import diagnosis as dx
-from lifecycle_lab.monitoring import weekly
+from lifecycle_lab.monitoring import evidently_ui, weekly
 from lifecycle_lab.projects.p04_churn import model as churn_model
 from lifecycle_lab.projects.p04_churn.world import CATEGORICAL, FEATURES, NUMERIC, ChurnWorld
 
@@ -61,6 +61,8 @@ class YearReport:
     diagnosis: "pd.DataFrame"
     baseline_precision: float
     baseline_base_rate: float
+    model: object = None
+    """The champion that scored the year."""
 
 
 def operate(world: ChurnWorld, model=None, *, rule: weekly.AlertRule = weekly.AlertRule(),
@@ -94,9 +96,28 @@ def operate(world: ChurnWorld, model=None, *, rule: weekly.AlertRule = weekly.Al
                             threshold=churn_model.THRESHOLD, consecutive=rule.consecutive, label_delay=delay,
                             window=rule.window,
                             calendar=world.calendar(), settings=settings)
-    return YearReport(log, drift, perf, timeline, diagnosis, baseline, base_rate)
+    return YearReport(log, drift, perf, timeline, diagnosis, baseline, base_rate, model)
 
 
 def quiet_weeks(world: ChurnWorld) -> list[int]:
     """Weeks in which no change of the world is in effect (for the false-alarm rate)."""
     return [w for w in range(world.scenario.n_weeks) if not world.active(w)]
+
+
+EVIDENTLY_COLUMNS = evidently_ui.Columns(NUMERIC, CATEGORICAL, ranges={"usage_hours": (0.0, 168.0)})
+"""The log's columns for Evidently: the inputs, score, flag, label; usage above 168 h a week is impossible."""
+
+
+def evidently_workspace(world: ChurnWorld, report: YearReport, path, *, as_of: int | None = None,
+                        background: bool = True):
+    """The year's weekly Evidently snapshots (reference: the champion's training data, scored by it) in an
+    Evidently UI workspace at `path`, with the dashboard. `background=True` builds it in a child process
+    and returns a `BackgroundBuild` (call `.result()`); otherwise builds it here and returns its info."""
+    history = world.history()
+    model = report.model if report.model is not None else churn_model.train(history)
+    reference = history.assign(score=churn_model.score(model, history))
+    reference["flag"] = (reference["score"] >= churn_model.THRESHOLD).astype(int)
+    as_of = world.scenario.n_weeks - 1 if as_of is None else as_of
+    log = report.log
+    make = evidently_ui.BackgroundBuild if background else evidently_ui.build_workspace
+    return make(path, reference, log, EVIDENTLY_COLUMNS, as_of=as_of)
