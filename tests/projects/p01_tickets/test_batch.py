@@ -303,10 +303,16 @@ def _cli(*args, **kw):
                           text=True, **kw)
 
 
-def test_killed_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, artifact, db_url):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, artifact, db_url, workers):
+    import psutil
+
+    if workers > 1 and db_url.startswith("postgresql"):  # CI time: the writes are the same code on both databases
+        pytest.skip("the parallel engine's kill and re-run is checked on SQLite")
     path, frame = _ticket_file(tmp_path, n=1000)
     proc = subprocess.Popen([sys.executable, "-m", "lifecycle_lab", "batch", str(path), "--db", db_url,
-                             "--model", str(artifact), "--chunk-size", "100", "--pause-after-chunk", "0.25"],
+                             "--model", str(artifact), "--chunk-size", "100", "--pause-after-chunk", "0.25",
+                             "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     written = 0
@@ -317,9 +323,13 @@ def test_killed_mid_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path
             written = int(runs["rows_in"].max()) if len(runs) else 0
         except Exception:
             written = 0
+    scorers = psutil.Process(proc.pid).children(recursive=True)  # the scoring processes (none with 1 worker)
+    assert len(scorers) == (workers if workers > 1 else 0)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
+    gone, alive = psutil.wait_procs(scorers, timeout=10)  # they notice their parent died and exit: no orphans
+    assert alive == []
     runs = batch.read_table(db_url, "runs")
     partial = len(batch.read_table(db_url, "predictions"))
     assert runs["status"].tolist() == ["running"] and 300 <= runs["rows_in"].iloc[0] < 1000
@@ -580,3 +590,58 @@ def test_two_runs_taking_the_lease_at_the_same_instant_one_wins(db_url):
     assert f"run {winner} " in message or message.startswith("another batch run holds the PostgreSQL advisory")
     batch._release(outcome[winner])
     engine.dispose()
+
+
+def test_parallel_workers_write_exactly_what_one_process_writes(tmp_path, artifact, db_url):
+    path, frame = _ticket_file(tmp_path, n=900)
+    with open(path, "a", encoding="utf-8") as fh:  # a repeated id (in a later chunk) and a ragged row
+        fh.write(f"{frame.ticket_id[3]},2026-01-05T09:30:00,the same ticket sent again\nR1,only two\n")
+    oracle_db = f"sqlite:///{tmp_path / 'oracle.db'}"
+    oracle = batch.run_batch(path, oracle_db, artifact, chunk_size=64, create_db=True, workers=1)
+    report = batch.run_batch(path, db_url, artifact, chunk_size=64, workers=2)
+    assert (report.engine, report.workers, report.status) == ("processes", 2, "succeeded")
+    counts = ("rows_in", "rows_written", "rows_rejected", "rows_duplicate", "chunks")
+    assert [getattr(report, c) for c in counts] == [getattr(oracle, c) for c in counts] == [902, 896, 5, 1, 15]
+    for table, key in (("predictions", ["ticket_id"]), ("rejects", ["row_number"])):
+        want = batch.read_table(oracle_db, table).drop(columns="run_id").sort_values(key).reset_index(drop=True)
+        got = batch.read_table(db_url, table).drop(columns="run_id").sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+    preds = batch.read_table(db_url, "predictions").set_index("ticket_id")
+    assert preds.loc[frame.ticket_id[3], "created_at"] == "2026-01-05T09:30:00"  # the last copy won
+    runs = batch.read_table(db_url, "runs")
+    assert runs["rows_in"].iloc[0] == runs["rows_written"].iloc[0] + 5 + 1
+
+
+def test_a_worker_that_cannot_load_the_model_fails_the_run_with_its_reason(tmp_path, artifact, monkeypatch):
+    parent, real = os.getpid(), batch.load_artifact
+
+    def load(folder, **kw):  # the forked workers inherit this: the parent loads, the workers cannot
+        if os.getpid() != parent:
+            raise registry.ArtifactError("model.skops: simulated unreadable file")
+        return real(folder, **kw)
+
+    monkeypatch.setattr(batch, "load_artifact", load)
+    path, _ = _ticket_file(tmp_path, n=300)
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    with pytest.raises(batch.BatchError, match="a scoring worker could not load the model: .*simulated"):
+        batch.run_batch(path, url, artifact, chunk_size=100, create_db=True, workers=2)
+    runs = batch.read_table(url, "runs")
+    assert runs["status"].tolist() == ["failed"] and runs["rows_in"].tolist() == [0]
+    assert len(batch.read_table(url, "predictions")) == 0
+
+
+def test_workers_and_engine_arguments_are_checked(tmp_path, artifact, capsys):
+    from lifecycle_lab import cli
+
+    path, _ = _ticket_file(tmp_path, n=50)
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(batch.BatchError, match="workers=.* must be a whole number >= 1"):
+            batch.run_batch(path, url, artifact, workers=bad, create_db=True)
+    with pytest.raises(batch.BatchError, match="engine='spark'"):
+        batch.run_batch(path, url, artifact, engine="spark", create_db=True)
+    assert batch.usable_cores() == len(os.sched_getaffinity(0))
+    code = cli.main(["batch", str(path), "--db", url, "--model", str(artifact), "--scheduler", "tcp://h:8786"])
+    assert code == 2 and "add --engine dask" in capsys.readouterr().err
+    report = batch.run_batch(path, url, artifact, workers=None, create_db=True)  # one chunk: scored in process
+    assert report.status == "succeeded" and report.workers == batch.usable_cores()

@@ -26,6 +26,12 @@ Why each rule:
 - each run records a heartbeat (after every chunk), its host and process id: a later run marks a 'running'
   run 'interrupted' when its process is gone (same host) or its heartbeat is older than `stale_after`.
   Two runs that are both alive never mark each other.
+- the model is the cost (the database takes rows ~50x faster than one core scores them), so chunks are
+  scored in parallel: by worker processes (`workers`, `--workers`, default on the command line: the usable
+  cores) or on a dask.distributed cluster (`engine="dask"`, `--engine dask --scheduler ADDRESS`). Every
+  engine runs the same `score_chunk`; only this process reads the file and writes, each chunk in one
+  transaction and in input order, with at most two chunks per worker in flight. So the guarantees above
+  hold whatever the engine, memory stays flat in the number of rows, and a killed job's workers exit with it.
 
 SQLite by default; any SQLAlchemy URL (e.g. postgresql+psycopg://...) otherwise. Heavy imports inside functions.
 Progress and failures are logged with the `logging` module (logger `lifecycle_lab.projects.p01_tickets.batch`); the
@@ -89,6 +95,8 @@ class RunReport:
     review_threshold: float | None = None
     error: str = ""
     recorded_in: str = "database"  # or the ledger file, when the database could not take the record
+    engine: str = "processes"  # where chunks were scored: "processes" (this machine) or "dask" (a cluster)
+    workers: int = 1  # scoring processes (engine processes) or worker threads of the dask cluster
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -348,12 +356,23 @@ def read_ledger(ledger: str | Path) -> "Any":
 def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, chunk_size: int = DEFAULT_CHUNK,
               review_threshold: float | None = None, pause_after_chunk: float = 0.0,
               expected_version: str | None = None, create_db: bool = False, ledger: str | Path | None = None,
-              stale_after: float = STALE_AFTER) -> RunReport:
+              stale_after: float = STALE_AFTER, workers: int | None = 1, engine: str = "processes",
+              scheduler: str | None = None, scheduler_timeout: float = 10.0) -> RunReport:
     """Score every row of a ticket CSV into `predictions` (upsert) and `rejects`; record the run in `runs`.
 
     Raises BatchError on any failure, after recording the failed run: in `runs` when the database can take
     it, else as one JSON line in `ledger` (when given). `review_threshold=None` uses the artifact's.
     `pause_after_chunk` sleeps after each committed chunk: used to stop a run half-way in tests and demos.
+
+    Engines (the same `score_chunk` in each; this process alone reads the file and writes every chunk, in
+    input order, one transaction each, so the guarantees do not depend on the engine):
+    - engine="processes": `workers` processes score chunks in parallel (None: one per usable core; 1: in this
+      process, as before), each loading the model once with the registry's safe loader;
+    - engine="dask": the chunks are scored on the dask.distributed cluster whose scheduler is at `scheduler`
+      (e.g. tcp://10.0.0.5:8786); the file is streamed chunk by chunk, never loaded whole, and the model
+      travels to the workers as the artifact's bytes. An unreachable scheduler fails the run within
+      `scheduler_timeout` seconds, before the file is read or the model loaded.
+    At most two chunks per worker are in flight, so memory stays flat in the number of rows.
     """
     from sqlalchemy import update
 
@@ -362,6 +381,15 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
     started = _now()
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise BatchError(f"chunk_size={chunk_size!r} must be a whole number >= 1 (rows per transaction)")
+    engine_name = engine  # `engine` is the database engine below
+    if engine_name not in ("processes", "dask"):
+        raise BatchError(f"engine={engine_name!r}: choose 'processes' (this machine's cores) or 'dask' (a "
+                         f"dask.distributed cluster, with --scheduler)")
+    if workers is None:
+        workers = usable_cores()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise BatchError(f"workers={workers!r} must be a whole number >= 1 (scoring processes; --workers)")
+    report.engine, report.workers = engine_name, workers
     log.info("run %s: scoring %s into %s", report.run_id, input_path.name, masked(db_url))
     try:
         engine = connect(db_url, create=create_db)
@@ -374,8 +402,10 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
     except Exception as err:  # no database: the ledger is the only place left for the record
         error = str(err) if isinstance(err, BatchError) else f"{type(err).__name__}: {err}"
         _fail_without_database(report, error, started, input_path, db_url, artifact_dir, ledger)
-    lock = None
+    lock = client = None
     try:
+        if engine_name == "dask":  # before any heavy work: an unreachable cluster fails in seconds
+            client = dask_client(scheduler, scheduler_timeout)
         mark_stale_runs(engine, report.run_id, stale_after)
         if not input_path.is_file():
             raise BatchError(f"input file {input_path} does not exist; pass a CSV with columns ticket_id, text "
@@ -389,8 +419,13 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
             conn.execute(update(runs).where(runs.c.run_id == report.run_id)
                          .values(model_version=meta.version, input_sha256=digest,
                                  review_threshold=report.review_threshold))
+        if client is not None:
+            scorer = _Dask(client, artifact_dir, meta.version, meta.sha256)
+            report.workers = scorer.workers
+        else:
+            scorer = _Processes(workers, artifact_dir, meta.version, meta.sha256)
         _score_file(engine, input_path, digest, model, meta.version, report, chunk_size, report.review_threshold,
-                    pause_after_chunk)
+                    pause_after_chunk, scorer)
         report.status = "succeeded"
         with engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.run_id == report.run_id)
@@ -424,6 +459,8 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
         raise failure from (None if known else err)
     finally:
         _release(lock)
+        if client is not None:
+            client.close()
 
 
 def _lock_key(digest: str) -> int:
@@ -613,54 +650,244 @@ def _frame(pd, header, rows, numbers, lines):
     return frame.assign(_row=pd.Series(numbers, dtype="int64"), _line=pd.Series(lines, dtype="int64"))
 
 
-def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
-                review_threshold: float, pause_after_chunk: float) -> None:
-    import collections
+def score_chunk(model, chunk: "Any", ragged: list, *, version: str, run_id: str, digest: str,
+                review_threshold: float) -> dict:
+    """Validate and score one chunk: the one scoring function of every engine (in process, worker processes,
+    dask workers). Pure: reads nothing, writes nothing; the caller writes the result in one transaction.
 
+    Returns {"n_in", "good_ids" (valid ids in file order, repeats included, for the run's duplicate count),
+    "rows" (one prediction per distinct valid id, the last copy winning), "rejects" (reject rows)}.
+    The model only needs `predict_proba(texts)` and `classes_`, so any text classifier artifact fits.
+    """
     import numpy as np
     import pandas as pd
+
+    good, bad = validate_chunk(chunk.drop(columns="_line"))
+    bad = sorted(bad + list(ragged))
+    good_ids = good["ticket_id"].tolist()
+    good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
+    rows = []
+    if len(good):
+        classes = np.asarray(model.classes_)
+        proba = model.predict_proba(good["text"].tolist())
+        best = proba.argmax(axis=1)
+        conf = proba[np.arange(len(best)), best]
+        created = good["created_at"] if "created_at" in good else pd.Series([None] * len(good))
+        rows = [{"ticket_id": t, "model_version": version, "predicted_class": str(c), "confidence": float(p),
+                 "needs_review": bool(p < review_threshold), "created_at": (ca or None), "run_id": run_id}
+                for t, c, p, ca in zip(good["ticket_id"], classes[best], conf, created)]
+    reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
+                    "ticket_id": (None if t is None else _storable(str(t))[:200]), "reason": r, "run_id": run_id}
+                   for n, t, r in bad]
+    return {"n_in": len(chunk) + len(ragged), "good_ids": good_ids, "rows": rows, "rejects": reject_rows}
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and `taskset` narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows: no affinity call
+        return max(1, os.cpu_count() or 1)
+
+
+def _ordered(submit, items, window: int):
+    """Results of submit(item) for every item, in input order, with at most `window` submitted and not yet
+    handed back: what keeps memory flat in the number of rows whatever the engine's speed."""
+    import collections
+
+    pending: collections.deque = collections.deque()
+    for item in items:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+# -- worker processes (engine "processes", workers > 1) ----------------------------------------------------
+
+_WORKER: dict = {}  # in each worker process: the model it loaded, or the error that stopped it loading
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker when the batch process that started it dies (SIGKILL included), so a killed job
+    leaves no orphan scoring processes behind (they would hold memory and, forked, the job's sockets)."""
+    import threading
+
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(3)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init_worker(artifact_dir: str, version: str, sha256: str, parent_pid: int) -> None:
+    _watch_parent(parent_pid)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)  # one core per worker: the parallelism is the workers, not BLAS threads
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        pass
+    try:
+        model, meta = load_artifact(artifact_dir, expected_version=version)  # the registry's safe loader
+        if meta.sha256 != sha256:
+            raise ArtifactError(f"the artifact {artifact_dir} changed while the run started (sha256 "
+                                f"{meta.sha256[:12]}... instead of {sha256[:12]}...); run again")
+        _WORKER["model"] = model
+    except Exception as err:  # raised with the first chunk: the parent reports it, not a bare BrokenProcessPool
+        _WORKER["error"] = BatchError(f"a scoring worker could not load the model: {err}")
+
+
+def _score_in_worker(chunk, ragged, kwargs: dict) -> dict:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
+    return score_chunk(_WORKER["model"], chunk, ragged, **kwargs)
+
+
+class _Processes:
+    """Score chunks in `workers` processes (the model loaded once in each), results in input order."""
+
+    def __init__(self, workers: int, artifact_dir, version: str, sha256: str):
+        self.workers, self.args = workers, (str(artifact_dir), version, sha256, os.getpid())
+
+    def results(self, model, chunks, kwargs: dict):
+        import concurrent.futures
+        import itertools
+        import multiprocessing
+
+        chunks = iter(chunks)
+        head = list(itertools.islice(chunks, 2))
+        if self.workers <= 1 or len(head) < 2:  # one chunk: starting processes would cost more than it saves
+            for chunk, ragged in itertools.chain(head, chunks):
+                yield score_chunk(model, chunk, ragged, **kwargs)
+            return
+        # fork where there is one (no re-import: a worker is ready in milliseconds), spawn elsewhere
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                                                      initializer=_init_worker, initargs=self.args)
+        try:
+            submit = lambda item: pool.submit(_score_in_worker, item[0], item[1], kwargs)  # noqa: E731
+            try:
+                yield from _ordered(submit, itertools.chain(head, chunks), 2 * self.workers)
+            except concurrent.futures.process.BrokenProcessPool as err:
+                raise BatchError(f"a scoring worker process died ({err}); was it killed, or out of memory? "
+                                 f"Run again (committed chunks are kept), with fewer --workers if memory is "
+                                 f"short") from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- dask.distributed (engine "dask") ---------------------------------------------------------------------
+
+_DASK_MODELS: dict = {}  # on each dask worker: artifact sha256 -> model, loaded once per worker process
+_DASK_LOCK = None
+
+
+def _dask_model(files: dict, version: str, sha256: str):
+    """The artifact's model on this dask worker: written from the bytes the client sent (workers need no
+    shared disk) and loaded with the registry's safe loader, once per worker process."""
+    import tempfile
+    import threading
+
+    global _DASK_LOCK
+    if _DASK_LOCK is None:
+        _DASK_LOCK = threading.Lock()
+    with _DASK_LOCK:
+        if sha256 not in _DASK_MODELS:
+            folder = Path(tempfile.mkdtemp(prefix="lifecycle-lab-artifact-"))
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+            model, meta = load_artifact(folder, expected_version=version)
+            if meta.sha256 != sha256:
+                raise ArtifactError(f"the model sent to the dask worker has sha256 {meta.sha256[:12]}..., "
+                                    f"not {sha256[:12]}...")
+            _DASK_MODELS[sha256] = model
+        return _DASK_MODELS[sha256]
+
+
+def _score_on_dask(files, version: str, sha256: str, chunk, ragged, kwargs: dict) -> dict:
+    return score_chunk(_dask_model(files, version, sha256), chunk, ragged, **kwargs)
+
+
+def dask_client(scheduler: str, timeout: float = 10.0):
+    """A dask.distributed Client on `scheduler` with at least one worker, or BatchError naming --scheduler."""
+    if not scheduler:
+        raise BatchError("engine 'dask' needs the scheduler's address: pass --scheduler tcp://HOST:8786 "
+                         "(scheduler=...), or use --engine processes on this machine")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BatchError("engine 'dask' needs dask.distributed: pip install 'dask[distributed]'") from None
+    fix = (f"Check --scheduler {scheduler!r} (e.g. tcp://10.0.0.5:8786): start a scheduler with `dask scheduler` "
+           f"and workers with `dask worker {scheduler}`, or use --engine processes")
+    try:
+        client = Client(scheduler, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise BatchError(f"cannot reach the dask scheduler at {scheduler!r} within {timeout:g} s: "
+                         f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}. {fix}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError) as err:
+        client.close()
+        raise BatchError(f"the dask scheduler at {scheduler!r} has no workers ({type(err).__name__} after "
+                         f"{timeout:g} s). {fix}") from None
+    return client
+
+
+class _Dask:
+    """Score chunks on a dask.distributed cluster; the client streams the file and writes every result."""
+
+    def __init__(self, client, artifact_dir, version: str, sha256: str):
+        self.client, self.version, self.sha256 = client, version, sha256
+        self.files = {p.name: p.read_bytes() for p in Path(artifact_dir).iterdir() if p.is_file()}
+        self.workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+
+    def results(self, model, chunks, kwargs: dict):
+        files = self.client.scatter(self.files, broadcast=True, hash=False)
+        submit = lambda item: self.client.submit(_score_on_dask, files, self.version, self.sha256,  # noqa: E731
+                                                 item[0], item[1], kwargs, pure=False)
+        yield from _ordered(submit, chunks, 2 * self.workers)
+
+
+def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
+                review_threshold: float, pause_after_chunk: float, scorer) -> None:
+    import collections
+
     from sqlalchemy import update
 
     _, runs, predictions, rejects = _tables()
-    classes = np.asarray(model.classes_)
     seen: set[str] = set()  # ids scored so far in this file: a repeat replaces the earlier prediction
     repeats: collections.Counter = collections.Counter()
-    for chunk, ragged in read_csv_chunks(input_path, chunk_size):
-        if report.chunks == 0:
-            check_columns(ticket_schema(labelled=False), [c for c in chunk.columns if not c.startswith("_")],
-                          where=input_path.name)
-        good, bad = validate_chunk(chunk.drop(columns="_line"))
-        bad = sorted(bad + ragged)
+
+    def chunks():
+        first = True
+        for chunk, ragged in read_csv_chunks(input_path, chunk_size):
+            if first:
+                check_columns(ticket_schema(labelled=False), [c for c in chunk.columns if not c.startswith("_")],
+                              where=input_path.name)
+                first = False
+            yield chunk, ragged
+
+    kwargs = {"version": version, "run_id": report.run_id, "digest": digest, "review_threshold": review_threshold}
+    for result in scorer.results(model, chunks(), kwargs):  # in input order, whichever worker scored it
         duplicate = 0
-        for tid in good["ticket_id"]:
+        for tid in result["good_ids"]:
             if tid in seen:
                 duplicate += 1
                 repeats[tid] += 1
             seen.add(tid)
-        good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
-        rows = []
-        if len(good):
-            proba = model.predict_proba(good["text"].tolist())
-            best = proba.argmax(axis=1)
-            conf = proba[np.arange(len(best)), best]
-            created = good["created_at"] if "created_at" in good else pd.Series([None] * len(good))
-            rows = [{"ticket_id": t, "model_version": version, "predicted_class": str(c), "confidence": float(p),
-                     "needs_review": bool(p < review_threshold), "created_at": (ca or None),
-                     "run_id": report.run_id}
-                    for t, c, p, ca in zip(good["ticket_id"], classes[best], conf, created)]
-        reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
-                        "ticket_id": (None if t is None else _storable(str(t))[:200]), "reason": r,
-                        "run_id": report.run_id}
-                       for n, t, r in bad]
-        n_in = len(chunk) + len(ragged)
+        n_in, n_bad = result["n_in"], len(result["rejects"])
         report.rows_in += n_in
-        report.rows_rejected += len(bad)
+        report.rows_rejected += n_bad
         report.rows_duplicate += duplicate
-        report.rows_written += n_in - len(bad) - duplicate  # distinct tickets scored
+        report.rows_written += n_in - n_bad - duplicate  # distinct tickets scored
         report.chunks += 1
-        with engine.begin() as conn:  # one transaction per chunk: all of it or none of it
-            _upsert(conn, predictions, rows, ["ticket_id", "model_version"])
-            _upsert(conn, rejects, reject_rows, ["input_sha256", "row_number", "model_version"])
+        with engine.begin() as conn:  # one transaction per chunk, written by this process only
+            _upsert(conn, predictions, result["rows"], ["ticket_id", "model_version"])
+            _upsert(conn, rejects, result["rejects"], ["input_sha256", "row_number", "model_version"])
             conn.execute(update(runs).where(runs.c.run_id == report.run_id)
                          .values(rows_in=report.rows_in, rows_written=report.rows_written,
                                  rows_rejected=report.rows_rejected, rows_duplicate=report.rows_duplicate,

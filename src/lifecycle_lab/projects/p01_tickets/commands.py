@@ -10,7 +10,7 @@ import sys
 from lifecycle_lab.base import paths
 from lifecycle_lab.deployment.registry import ArtifactError, export_artifact
 from lifecycle_lab.projects.p01_tickets.api import create_app
-from lifecycle_lab.projects.p01_tickets.batch import BatchError, run_batch
+from lifecycle_lab.projects.p01_tickets.batch import BatchError, run_batch, usable_cores
 
 DEFAULT_DB = f"sqlite:///{paths.BUILD / 'batch' / 'predictions.db'}"
 DEFAULT_LEDGER = paths.BUILD / "batch" / "runs_failed.jsonl"
@@ -32,6 +32,14 @@ def register(sub) -> None:
     batch.add_argument("--runs-ledger", default=str(DEFAULT_LEDGER),
                        help="JSON-lines file where a failed run is recorded when the database cannot be "
                             "(unreachable, missing); default: %(default)s")
+    batch.add_argument("--engine", choices=("processes", "dask"), default="processes",
+                       help="where chunks are scored: processes on this machine (default) or a dask.distributed "
+                            "cluster (with --scheduler); this process reads the file and writes every chunk")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="scoring processes for --engine processes (default: the usable cores, here "
+                            f"{usable_cores()}; 1 scores in this process)")
+    batch.add_argument("--scheduler", default=None,
+                       help="address of the dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786")
     batch.add_argument("--pause-after-chunk", type=float, default=0.0, help=argparse_hidden())
     batch.set_defaults(handler=cmd_batch)
 
@@ -71,13 +79,18 @@ def _log_to_stderr() -> None:
 
 def cmd_batch(args) -> int:
     _log_to_stderr()
+    if args.engine != "dask" and args.scheduler:
+        print("lifecycle-lab batch: --scheduler is the dask scheduler's address; add --engine dask to use it",
+              file=sys.stderr)
+        return 2
     if args.db == DEFAULT_DB and args.create_db:  # the default database: create its folder too
         (paths.BUILD / "batch").mkdir(parents=True, exist_ok=True)
     try:
         report = run_batch(args.input, args.db, args.model, chunk_size=args.chunk_size,
                            review_threshold=args.review_threshold, pause_after_chunk=args.pause_after_chunk,
                            expected_version=args.expected_version, create_db=args.create_db,
-                           ledger=args.runs_ledger)
+                           ledger=args.runs_ledger, workers=args.workers, engine=args.engine,
+                           scheduler=args.scheduler)
     except (BatchError, ArtifactError) as err:
         failed = getattr(err, "report", None)
         if failed is not None:  # the failed run, as the one JSON line on stdout a scheduler can parse
