@@ -489,3 +489,66 @@ def release_decision(challenger_score: float, champion_score: float, target: flo
         reason = (f"keep the champion: the challenger scores {challenger_score:.3f}, worse than the champion's "
                   f"{champion_score:.3f}")
     return ReleaseDecision(meets and no_worse, meets, no_worse, reason)
+
+
+# -- the registry as an inventory: registered models, their tags and aliases (notebook 06) ------------------
+
+def register_model_record(uri: str, name: str, *, tags: dict, source: str | Path, versions: int = 1,
+                          alias: str | None = None, description: str = "") -> dict:
+    """Register a model with its governance tags and `versions` versions pointing at `source` (a folder the
+    caller owns), without a training run; `alias` (e.g. champion) goes on the latest version.
+
+    Why without a run: an inventory of a platform's models is about their records, not their weights; the
+    workbook's own training paths use `log_and_register`."""
+    _mlflow(uri)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    client.create_registered_model(name, tags={k: str(v) for k, v in tags.items()}, description=description)
+    Path(source).mkdir(parents=True, exist_ok=True)
+    latest = None
+    for _ in range(max(1, int(versions))):
+        latest = client.create_model_version(name, source=Path(source).resolve().as_uri())
+    if alias:
+        client.set_registered_model_alias(name, alias, latest.version)
+    return {"name": name, "version": int(latest.version), "alias": alias}
+
+
+def model_records(uri: str) -> list[dict]:
+    """Every registered model as {"name", "tags", "aliases" {alias: version}, "latest_version"}, by name."""
+    _mlflow(uri)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    out = []
+    for m in client.search_registered_models(max_results=1000):
+        versions = [int(v.version) for v in client.search_model_versions(f"name='{m.name}'")]
+        out.append({"name": m.name, "tags": dict(m.tags), "aliases": {a: int(v) for a, v in m.aliases.items()},
+                    "latest_version": max(versions) if versions else None})
+    return sorted(out, key=lambda r: r["name"])
+
+
+def model_record(uri: str, name: str) -> dict:
+    """One registered model's record (see `model_records`); ArtifactError when it is not registered."""
+    _mlflow(uri)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        m = client.get_registered_model(name)
+    except MlflowException:
+        raise ArtifactError(f"no registered model {name!r} at {uri}; list them with model_records") from None
+    versions = [int(v.version) for v in client.search_model_versions(f"name='{name}'")]
+    return {"name": m.name, "tags": dict(m.tags), "aliases": {a: int(v) for a, v in m.aliases.items()},
+            "latest_version": max(versions) if versions else None}
+
+
+def set_model_tags(uri: str, name: str, tags: dict) -> None:
+    """Set (or overwrite) tags on a registered model."""
+    _mlflow(uri)
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_registered_model_tag(name, key, str(value))

@@ -240,3 +240,32 @@ def to_markdown(table: "pd.DataFrame", variant: str) -> str:
         lines.append(f"| {r.article} | {r.duty} | {'yes' if r.required else 'voluntary'} | {r.role} | {r.status} | "
                      f"{r.evidence} |")
     return "\n".join(lines)
+
+
+# -- the EU AI Act's category of a platform's uses (notebook 06) ------------------------------------------
+
+USES = {
+    "credit_scoring": ("high-risk", "Annex III 5(b): creditworthiness or credit score of natural persons", True),
+    "recruitment": ("high-risk", "Annex III 4(a): recruitment or selection, filtering applications and "
+                                 "evaluating candidates", True),
+    "health_insurance_pricing": ("high-risk", "Annex III 5(c): risk assessment and pricing for natural persons in "
+                                              "life and health insurance", True),
+    "fraud_detection": ("minimal risk", "Annex III 5(b) excepts AI systems used to detect financial fraud", False),
+    "chatbot": ("limited risk (transparency)", "Art 50(1): people must be told they interact with an AI "
+                                               "system", False),
+    "recommendation": ("minimal risk", "not listed in Annex III; no Art 50 duty for ranking content", False),
+    "internal_tool": ("minimal risk", "back-office use, not listed in Annex III", False),
+    "forecasting": ("minimal risk", "aggregate forecasts, no decision about a person", False),
+    "customer_analytics": ("minimal risk", "not listed in Annex III (no decision with legal effect on a person)",
+                           False),
+}
+"""{use: (AI Act category, basis, high-risk?)}: the uses notebook 06's platform has. A teaching aid, not legal
+advice: a real classification reads the system's intended purpose against Art 5, Art 6 and Annex III."""
+
+
+def ai_act_category(use: str) -> dict:
+    """The AI Act category of a use, its basis and whether the high-risk duties apply."""
+    if use not in USES:
+        raise GovernanceError(f"unknown use {use!r}; use one of {sorted(USES)} (regulation.USES)")
+    category, basis, high = USES[use]
+    return {"use": use, "category": category, "basis": basis, "high_risk": high}
