@@ -45,7 +45,7 @@ def test_ex2_where_rules_fail(data):
     assert not _passes(ex, {**ex.reference, "why": "because it is hard"})
 
 
-def test_ex3_accuracy_from_the_feedback_table():
+def test_ex4_accuracy_from_the_feedback_table():
     answers = pd.DataFrame({"review_id": list("abcde"), "predicted_label": ["positive"] * 5})
     truth = pd.DataFrame({"review_id": list("abc"), "corrected_label": ["positive", "negative", "positive"]})
     ex = exercises.feedback_accuracy(answers, truth)
@@ -55,7 +55,7 @@ def test_ex3_accuracy_from_the_feedback_table():
     assert not _passes(ex, {"accuracy": 2 / 5, "labelled": 5})  # unlabelled rows counted as wrong
 
 
-def test_ex4_what_the_corrections_reveal():
+def test_ex5_what_the_corrections_reveal():
     labelled = pd.DataFrame({"product": ["smart ring", "smart ring", "kettle", "kettle", "kettle", "kettle"],
                              "predicted_label": ["positive", "negative", "positive", "positive", "negative", "negative"],
                              "corrected_label": ["negative", "negative", "positive", "positive", "negative", "positive"]})
@@ -68,7 +68,7 @@ def test_ex4_what_the_corrections_reveal():
 
 
 @pytest.mark.parametrize("rule_acc, model_acc, decision", [(0.80, 0.95, "classifier"), (0.93, 0.95, "rules")])
-def test_ex5_rules_or_model_follows_the_criterion(rule_acc, model_acc, decision):
+def test_ex3_rules_or_model_follows_the_criterion(rule_acc, model_acc, decision):
     ex = exercises.rules_or_model(rule_acc, model_acc, 0.05)
     assert ex.reference["decision"] == decision and _passes(ex, ex.reference)
     other = "rules" if decision == "classifier" else "classifier"
@@ -81,13 +81,12 @@ def test_ex5_rules_or_model_follows_the_criterion(rule_acc, model_acc, decision)
 def test_every_declared_exercise_has_hints_and_a_solution(data):
     train, test, scores, test_scores = data
     built = [exercises.vader_cutoff(scores, train["label"]),
-             exercises.where_rules_fail(test, m.vader_predict(test_scores, 0.25)),
+             exercises.where_rules_fail(test, m.vader_predict(test_scores, 0.25)), exercises.rules_or_model(0.8, 0.9, 0.05),
              exercises.feedback_accuracy(pd.DataFrame({"review_id": ["a"], "predicted_label": ["positive"]}),
                                          pd.DataFrame({"review_id": ["a"], "corrected_label": ["positive"]})),
              exercises.error_rates_by_product(pd.DataFrame({"product": ["smart ring", "kettle"],
                                                             "predicted_label": ["positive"] * 2,
-                                                            "corrected_label": ["positive"] * 2})),
-             exercises.rules_or_model(0.8, 0.9, 0.05)]
+                                                            "corrected_label": ["positive"] * 2}))]
     assert [ex.var for ex in built] == exercises.EXERCISES.ids == ["ex1", "ex2", "ex3", "ex4", "ex5"]
     assert all(ex.hints and ex.solution_text for ex in built)
     assert np.isfinite(built[0].reference["threshold"])

@@ -42,6 +42,12 @@ def test_corrections_attach_once_and_accuracy_matches_the_truth(table):
     assert n == len(corr) == frame["corrected_label"].notna().sum()
     assert accuracy == pytest.approx((oracle["predicted"] == oracle["corrected_label"]).mean())
     assert 0.7 < accuracy < 0.9  # every fifth prediction was wrong
+    by_day = feedback.accuracy_as_labels_arrive(frame)
+    assert list(by_day["day"]) == list(range(1, corr["arrives_day"].max() + 1))
+    assert by_day["labelled"].is_monotonic_increasing and by_day["labelled"].iloc[-1] == n
+    assert by_day["accuracy"].iloc[-1] == pytest.approx(accuracy)
+    day3 = oracle[oracle["arrives_day"] <= 3]
+    assert by_day.set_index("day").loc[3, "accuracy"] == pytest.approx((day3["predicted"] == day3["corrected_label"]).mean())
 
 
 def test_a_correction_for_a_review_never_served_is_counted_not_stored(table):

@@ -80,9 +80,9 @@ def where_rules_fail(frame, predicted) -> DecisionExercise:
                  "          'why': 'the lexicon scores words, and sarcastic reviews use praise words to complain'}")
 
 
-@EXERCISES.exercise("ex3", "accuracy from the feedback table")
+@EXERCISES.exercise("ex4", "accuracy from the feedback table")
 def feedback_accuracy(answers, truth) -> ValueExercise:
-    """Exercise 3: accuracy of the served predictions whose true label has arrived, and how many those are.
+    """Exercise 4: accuracy of the served predictions whose true label has arrived, and how many those are.
 
     `answers`: the request script's own record (review_id, predicted_label); `truth`: the corrections that
     arrived (review_id, corrected_label). Joined here, independently of the feedback table."""
@@ -101,9 +101,9 @@ def feedback_accuracy(answers, truth) -> ValueExercise:
                  "          'labelled': len(labelled)}")
 
 
-@EXERCISES.exercise("ex4", "what the corrections reveal")
+@EXERCISES.exercise("ex5", "what the corrections reveal")
 def error_rates_by_product(labelled) -> ValueExercise:
-    """Exercise 4: error rates of the labelled feedback rows, on products launched after training and on the rest."""
+    """Exercise 5: error rates of the labelled feedback rows, on products launched after training and on the rest."""
     wrong = labelled["predicted_label"] != labelled["corrected_label"]
     new = labelled["product"].isin(NEW_PRODUCTS)
     if not new.any() or new.all():
@@ -120,9 +120,9 @@ def error_rates_by_product(labelled) -> ValueExercise:
                  "answer = {'error_new': float(wrong[new].mean()), 'error_existing': float(wrong[~new].mean())}")
 
 
-@EXERCISES.exercise("ex5", "would rules do?")
+@EXERCISES.exercise("ex3", "would rules do?")
 def rules_or_model(rule_accuracy: float, model_accuracy: float, min_gain: float) -> DecisionExercise:
-    """Exercise 5: ship the rules or the classifier, by the criterion stated before the comparison."""
+    """Exercise 3: ship the rules or the classifier, by the criterion stated before the comparison."""
     gap = float(model_accuracy) - float(rule_accuracy)
     decision = "classifier" if gap >= min_gain else "rules"
     return DecisionExercise(

@@ -133,3 +133,20 @@ def labelled_accuracy(frame) -> tuple[float, int]:
     if labelled.empty:
         raise FeedbackError("no corrected labels in the feedback table yet: ingest some corrections first")
     return float((labelled["predicted_label"] == labelled["corrected_label"]).mean()), int(len(labelled))
+
+
+def accuracy_as_labels_arrive(frame) -> "object":
+    """Day by day after serving: how many feedback rows are labelled by then and the accuracy measured on them
+    (a DataFrame: day, labelled, accuracy; accuracy is NaN on days before the first label)."""
+    import numpy as np
+    import pandas as pd
+
+    if frame["corrected_day"].notna().sum() == 0:
+        raise FeedbackError("no corrected labels in the feedback table yet: ingest some corrections first")
+    right = frame["predicted_label"] == frame["corrected_label"]
+    rows = []
+    for day in range(1, int(frame["corrected_day"].max()) + 1):
+        known = frame["corrected_day"].le(day)  # NaN (not arrived) compares False
+        rows.append({"day": day, "labelled": int(known.sum()),
+                     "accuracy": float(right[known].mean()) if known.any() else np.nan})
+    return pd.DataFrame(rows)

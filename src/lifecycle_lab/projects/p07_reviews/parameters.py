@@ -43,7 +43,7 @@ PARAMETERS = NotebookParameters(NOTEBOOK, [
     Param("label_noise", float, 0.05, "share of training labels the annotators got wrong", low=0.0, high=0.3),
     Param("min_gain", float, 0.05, "accuracy the classifier must gain over the rules to be worth running (fixed "
           "before the comparison)", low=0.0, high=0.5),
-    Param("review_precision", float, 0.9, "predictions this precise are automatic; below the threshold a "
+    Param("review_precision", float, 0.93, "predictions this precise are automatic; below the threshold a "
           "moderator reads the review", low=0.5, high=0.99),
     Param("n_requests", int, 300, "served reviews sent to the API by the request script", low=50, high=5000),
     Param("new_product_share", float, 0.2, "share of served reviews about products launched after training",
