@@ -36,6 +36,15 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 from batch_throughput import make_inputs  # noqa: E402  (the same model and ticket files as the chunked bench)
 
 
+def _warm_up() -> None:
+    """What a long-lived dask worker has imported already (the libraries, not the model)."""
+    import pandas  # noqa: F401
+    import skops.io  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+
+    import lifecycle_lab.projects.p01_tickets.batch  # noqa: F401
+
+
 def worker(kind: str, path: str, artifact: str, db: str) -> None:
     import pandas  # noqa: F401
     import skops.io  # noqa: F401
@@ -52,7 +61,7 @@ def worker(kind: str, path: str, artifact: str, db: str) -> None:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, memory_limit="2GiB")
         with Client(cluster.scheduler_address) as warm:  # imports on the workers, outside the clock
-            warm.run(lambda: __import__("lifecycle_lab.projects.p01_tickets.batch") and __import__("sklearn.pipeline"))
+            warm.run(_warm_up)
     start = time.perf_counter()
     if kind == "model":
         from lifecycle_lab.deployment.registry import load_artifact

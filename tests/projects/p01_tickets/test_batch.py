@@ -612,22 +612,45 @@ def test_parallel_workers_write_exactly_what_one_process_writes(tmp_path, artifa
     assert runs["rows_in"].iloc[0] == runs["rows_written"].iloc[0] + 5 + 1
 
 
-def test_a_worker_that_cannot_load_the_model_fails_the_run_with_its_reason(tmp_path, artifact, monkeypatch):
-    parent, real = os.getpid(), batch.load_artifact
+def test_a_failing_worker_fails_the_run_with_its_reason_and_keeps_the_chunks_before_it(tmp_path, artifact,
+                                                                                      monkeypatch):
+    parent, real = os.getpid(), batch.score_chunk
 
-    def load(folder, **kw):  # the forked workers inherit this: the parent loads, the workers cannot
-        if os.getpid() != parent:
-            raise registry.ArtifactError("model.skops: simulated unreadable file")
-        return real(folder, **kw)
+    def score(model, chunk, ragged, **kw):  # forked workers inherit this: chunk 4 (rows 301-400) fails
+        if os.getpid() != parent and int(chunk["_row"].iloc[0]) == 301:
+            raise MemoryError("simulated: the worker ran out of memory")
+        return real(model, chunk, ragged, **kw)
 
-    monkeypatch.setattr(batch, "load_artifact", load)
-    path, _ = _ticket_file(tmp_path, n=300)
+    monkeypatch.setattr(batch, "score_chunk", score)
+    path, _ = _ticket_file(tmp_path, n=800)
     url = f"sqlite:///{tmp_path / 'w.db'}"
-    with pytest.raises(batch.BatchError, match="a scoring worker could not load the model: .*simulated"):
+    with pytest.raises(batch.BatchError, match="MemoryError: simulated"):
         batch.run_batch(path, url, artifact, chunk_size=100, create_db=True, workers=2)
     runs = batch.read_table(url, "runs")
-    assert runs["status"].tolist() == ["failed"] and runs["rows_in"].tolist() == [0]
-    assert len(batch.read_table(url, "predictions")) == 0
+    assert runs["status"].tolist() == ["failed"] and runs["rows_in"].tolist() == [300]  # chunks 1-3, in order
+    assert len(batch.read_table(url, "predictions")) == 300 - 4  # rows 5, 41, 42 and 78 are rejects
+    monkeypatch.setattr(batch, "score_chunk", real)
+    assert batch.run_batch(path, url, artifact, chunk_size=100, workers=2).rows_written == 796
+
+
+def test_spawned_workers_load_the_artifact_themselves_and_refuse_a_swapped_one(tmp_path, artifact, monkeypatch):
+    monkeypatch.setattr(batch, "START_METHOD", "spawn")  # the portable way, as on macOS and Windows
+    path, _ = _ticket_file(tmp_path, n=300)
+    urls = [f"sqlite:///{tmp_path / name}" for name in ("spawn.db", "oracle.db")]
+    assert batch.run_batch(path, urls[0], artifact, chunk_size=100, create_db=True, workers=2).rows_written == 296
+    assert batch.run_batch(path, urls[1], artifact, chunk_size=100, create_db=True, workers=1).rows_written == 296
+    pd.testing.assert_frame_equal(*(batch.read_table(u, "predictions").drop(columns="run_id").sort_values("ticket_id")
+                                    .reset_index(drop=True) for u in urls))
+    # what a spawned worker does when the artifact it loads is not the one the run started with
+    meta = registry.verify_artifact(artifact)
+    monkeypatch.setattr(batch, "_watch_parent", lambda pid: None)
+    monkeypatch.setattr(batch, "_WORKER", {})
+    batch._init_worker(str(artifact), meta.version, "0" * 64, os.getpid())
+    with pytest.raises(batch.BatchError, match="a scoring worker could not load the model: .*changed while the run"):
+        batch._score_in_worker(None, [], {})
+    batch._init_worker(str(artifact), "9", meta.sha256, os.getpid())
+    with pytest.raises(batch.BatchError, match="could not load the model: .*version"):
+        batch._score_in_worker(None, [], {})
 
 
 def test_workers_and_engine_arguments_are_checked(tmp_path, artifact, capsys):

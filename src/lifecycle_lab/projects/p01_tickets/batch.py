@@ -367,7 +367,8 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
     Engines (the same `score_chunk` in each; this process alone reads the file and writes every chunk, in
     input order, one transaction each, so the guarantees do not depend on the engine):
     - engine="processes": `workers` processes score chunks in parallel (None: one per usable core; 1: in this
-      process, as before), each loading the model once with the registry's safe loader;
+      process, as before); forked workers share the model this process loaded with the registry's safe
+      loader, spawned ones (where there is no fork) load it once each with the same loader;
     - engine="dask": the chunks are scored on the dask.distributed cluster whose scheduler is at `scheduler`
       (e.g. tcp://10.0.0.5:8786); the file is streamed chunk by chunk, never loaded whole, and the model
       travels to the workers as the artifact's bytes. An unreachable scheduler fails the run within
@@ -706,6 +707,10 @@ def _ordered(submit, items, window: int):
 
 # -- worker processes (engine "processes", workers > 1) ----------------------------------------------------
 
+START_METHOD: str | None = None
+"""How worker processes start: None = fork where the OS has it (Linux), else spawn; "spawn" forces the
+portable way (each worker imports the libraries and loads the artifact), as on macOS and Windows."""
+
 _WORKER: dict = {}  # in each worker process: the model it loaded, or the error that stopped it loading
 
 
@@ -723,7 +728,9 @@ def _watch_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _init_worker(artifact_dir: str, version: str, sha256: str, parent_pid: int) -> None:
+def _init_worker(artifact_dir: str, version: str, sha256: str, parent_pid: int, model=None) -> None:
+    """Set up one scoring process: `model` is the parent's (forked: already loaded by the safe loader, its
+    memory shared, nothing unpickled); without it (spawn) the worker loads the artifact itself."""
     _watch_parent(parent_pid)
     try:
         from threadpoolctl import threadpool_limits
@@ -731,6 +738,9 @@ def _init_worker(artifact_dir: str, version: str, sha256: str, parent_pid: int) 
         threadpool_limits(1)  # one core per worker: the parallelism is the workers, not BLAS threads
     except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
         pass
+    if model is not None:
+        _WORKER["model"] = model
+        return
     try:
         model, meta = load_artifact(artifact_dir, expected_version=version)  # the registry's safe loader
         if meta.sha256 != sha256:
@@ -764,10 +774,13 @@ class _Processes:
             for chunk, ragged in itertools.chain(head, chunks):
                 yield score_chunk(model, chunk, ragged, **kwargs)
             return
-        # fork where there is one (no re-import: a worker is ready in milliseconds), spawn elsewhere
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
-                                                      initializer=_init_worker, initargs=self.args)
+        # fork where there is one: a worker is ready in milliseconds and shares the model this process loaded
+        # with the safe loader (fork passes it in memory, nothing is pickled); spawn elsewhere, where each
+        # worker imports the libraries and loads the artifact itself
+        fork = (START_METHOD or "fork") == "fork" and "fork" in multiprocessing.get_all_start_methods()
+        pool = concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+            initializer=_init_worker, initargs=(*self.args, model if fork else None))
         try:
             submit = lambda item: pool.submit(_score_in_worker, item[0], item[1], kwargs)  # noqa: E731
             try:
