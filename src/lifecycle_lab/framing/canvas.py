@@ -107,6 +107,7 @@ def rules_or_ml(*, value_rules: float, value_ml: float, cost_rules: float, cost_
         return RulesOrML(value_rules, value_ml, cost_rules, cost_ml, "ML",
                          f"the model nets {gain:,.0f} a year more than the rules (more than the "
                          f"{min_gain_share:.0%} margin, {needed:,.0f})")
+    how = f"{gain:,.0f} a year more than" if gain >= 0 else f"{-gain:,.0f} a year less than"
     return RulesOrML(value_rules, value_ml, cost_rules, cost_ml, "rules",
-                     f"the model nets {gain:,.0f} a year more than the rules, within the {min_gain_share:.0%} margin "
-                     f"({needed:,.0f}): the rules do, and cost less to run, explain and govern")
+                     f"the model nets {how} the rules, short of the {min_gain_share:.0%} margin ({needed:,.0f}) it "
+                     f"must beat: the rules do, and cost less to run, explain and govern")

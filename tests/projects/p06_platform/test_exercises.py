@@ -90,3 +90,27 @@ def test_ex6_retire_or_retrain(model, choice):
 def test_retire_or_retrain_follows_the_horizon():
     table, rec = platform.retire_or_retrain("churn-predictor", horizon_years=1, discount_rate=0.08, drift_rate=0.15)
     assert rec == "status_quo" and (table.npv < 0).all()  # one year does not repay the retrain
+
+
+def test_launch_fixes_close_exactly_the_gates_named():
+    import datetime as dt
+
+    v = [{"gate": "triage"}, {"gate": "council"}, {"gate": "monitoring"}]
+    tags = platform.launch_fixes(v, today=dt.date(2026, 12, 1), directory=world.STAFF)
+    assert tags["council_review"] == "2026-12-01" and tags["owner"] in world.STAFF and "monitoring" in tags
+    assert platform.launch_fixes(v[1:2], today=dt.date(2026, 12, 1), directory=world.STAFF) == \
+        {"council_review": "2026-12-01"}
+    with pytest.raises(ValueError, match="validation"):
+        platform.launch_fixes([{"gate": "validation"}], today=dt.date(2026, 12, 1), directory=world.STAFF)
+
+
+def test_each_reference_passes_its_own_check():
+    """What a skipped exercise hands the next cell must itself pass (the notebook continues with it)."""
+    pf = world.portfolio(2)
+    queue = council.agenda(POLICY, pf.records, directory=pf.directory, today=pf.today)
+    table, _ = platform.retire_or_retrain("demand-forecaster", horizon_years=3, discount_rate=0.08, drift_rate=0.15)
+    built = [ex.chatbot_gate(platform.disclosure_policy(POLICY), pf), ex.find_violations(pf, POLICY),
+             ex.council_queue(queue), ex.ml_canvas(platform.framing_evidence("churn-save offers")),
+             ex.rank_backlog(world.backlog(), 1), ex.retire_or_retrain(table, "demand-forecaster")]
+    for e in built:
+        assert e.reference is not None and _passes(e, e.reference), e.name

@@ -12,6 +12,12 @@ from lifecycle_lab.framing.canvas import BOXES, CanvasError, canvas_from_dict
 from lifecycle_lab.governance import GovernanceError
 from lifecycle_lab.governance.checker import check_portfolio
 from lifecycle_lab.governance.policy import STAGES, Policy, effective_tier
+from lifecycle_lab.projects.p06_platform.platform import CHURN_CANVAS
+
+CHATBOT_GATE = {"id": "ai_disclosure", "stage": "deployment", "name": "AI interaction disclosed to users",
+                "tiers": [1, 2, 3], "required_for": ["production"], "evidence": ["ai_disclosure"],
+                "approvers": ["legal"], "nist": ["GOVERN", "MANAGE"], "uses": ["chatbot"]}
+"""One reference answer of exercise 1 (what the notebook continues with when it is skipped)."""
 
 EXERCISES = ExerciseSet("06_advanced_platform_governance")
 """The exercises of project 06, in order."""
@@ -62,6 +68,7 @@ def chatbot_gate(policy: Policy, portfolio) -> DecisionExercise:
          "uses": Field("the uses it applies to", validate=same(["chatbot"], "only chatbots: ['chatbot']"))},
         hints=["Copy a gate of policy.yaml (e.g. 'launch') and change it; `uses: ['chatbot']` limits it to chatbots.",
                "The evidence is 'ai_disclosure' (defined in the extended policy); legal signs; GOVERN or MANAGE."],
+        reference=dict(CHATBOT_GATE),
         solution="answer = {'id': 'ai_disclosure', 'stage': 'deployment', 'name': 'AI interaction disclosed to "
                  "users', 'tiers': [1, 2, 3], 'required_for': ['production'], 'evidence': ['ai_disclosure'], "
                  "'approvers': ['legal'], 'nist': ['GOVERN', 'MANAGE'], 'uses': ['chatbot']}")
@@ -88,6 +95,7 @@ def find_violations(portfolio, policy: Policy) -> DecisionExercise:
                            "critical = Tier 1 (the AI Act's high-risk uses included) or a gate marked critical")},
         hints=["check_portfolio(policy, registry.model_records(uri), ...) returns the table; take model and gate.",
                "severity comes from the model's effective tier; the council gate is always critical."],
+        reference={"violations": sorted(truth), "critical": critical},
         solution="answer = {'violations': list(zip(violations.model, violations.gate)),\n"
                  "          'critical': sorted(set(violations.model[violations.severity == 'critical']))}")
 
@@ -104,6 +112,7 @@ def council_queue(queue) -> DecisionExercise:
                             mention=["tier", "deadline", "launch", "council", "high-risk", "production"])},
         hints=["council.agenda lists who must come and why; QUEUE_RULE says the order.",
                "A staging model with a launch date owes the council gate before production."],
+        reference={"queue": order, "why_first": "the rule: lowest tier number first, then the earliest deadline"},
         solution="answer = {'queue': list(queue.model), 'why_first': 'it is Tier 1 with the earliest deadline'}")
 
 
@@ -129,6 +138,7 @@ def ml_canvas(evidence: dict) -> DecisionExercise:
     return DecisionExercise(
         fields, hints=["The ten boxes are framing.canvas.BOXES; platform.CHURN_CANVAS is one answer.",
                        "The verdict is in framing_evidence('churn-save offers')['verdict']."],
+        reference={**{b: getattr(CHURN_CANVAS, b) for b in ("title", *BOXES)}, "verdict": evidence["verdict"]},
         solution="answer = {**{b: getattr(platform.CHURN_CANVAS, b) for b in ('title', *canvas.BOXES)},\n"
                  "          'verdict': offers['verdict']}")
 
@@ -154,6 +164,7 @@ def rank_backlog(backlog, confidence_delta: int) -> DecisionExercise:
                                   tol=0.05, why="C* = ICE_top / (I_runner x E_runner)")},
         hints=["prioritise.rank_ice and prioritise.value_effort; flip_confidence(backlog, runner_up, top).",
                f"Adding {confidence_delta} point(s) to the runner-up's confidence: does it pass the flip point?"],
+        reference={"ice_top3": top3, "value_effort_first": first, "flip_confidence": flip},
         solution="answer = {'ice_top3': list(ranked.feature[:3]), 'value_effort_first': matrix.feature.iloc[0],\n"
                  "          'flip_confidence': prioritise.flip_confidence(backlog, ranked.feature[1], "
                  "ranked.feature[0])}")
@@ -175,6 +186,7 @@ def retire_or_retrain(table, model: str) -> DecisionExercise:
                           mention=["NPV", "running", "error", "cost", "upfront", "drift"])},
         hints=["platform.retire_or_retrain gives the table sorted by NPV.",
                "Retire wins when the model's running cost is larger than the errors it saves over the rule."],
+        reference={"decision": decision, "npv": npv, "defence": f"{decision} has the highest NPV of the options"},
         solution="answer = {'decision': rec, 'npv': float(table.npv.iloc[0]),\n"
                  "          'defence': f'{rec} has the highest NPV: ...'}")
 

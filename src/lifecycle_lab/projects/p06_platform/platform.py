@@ -120,3 +120,16 @@ CHURN_CANVAS = MLCanvas(
     live_monitoring="precision of the flags once labels land, save rate of offers, PSI of inputs, churn rate",
 )
 """The reference ML Canvas of the second candidate feature (exercise 4's solution)."""
+
+
+def launch_fixes(violations: list[dict], *, today, directory) -> dict:
+    """The registry tags that close a launch's unmet gates once the work is done: the council's approval dated
+    today, monitors live, and (an orphaned model) a new owner from the staff directory. Only gates this
+    notebook's launch can owe are known; any other is an error, so nothing is closed by accident."""
+    fixes = {"council": {"council_review": today.isoformat()},
+             "monitoring": {"monitoring": "drift + outcomes + latency, alerts to the owner's on-call"},
+             "triage": {"owner": sorted(directory)[0]}}
+    unknown = sorted({v["gate"] for v in violations} - set(fixes))
+    if unknown:
+        raise ValueError(f"no fix is defined for gates {unknown}; add their evidence by hand")
+    return {k: v for g in dict.fromkeys(v["gate"] for v in violations) for k, v in fixes[g].items()}
