@@ -161,6 +161,10 @@ EXPECTED_SECTIONS = {
     ("04_intermediate_operate_churn", "diagnosis"): "Diagnosis",
     ("04_intermediate_operate_churn", "automation"): "Automation",
     (NB03, "governance-framework|platform"): "governance framework",
+    ("06_advanced_platform_governance", "policy"): "policy as data",
+    ("06_advanced_platform_governance", "checker"): "gate checker",
+    ("06_advanced_platform_governance", "governance-council"): "governance council",
+    ("06_advanced_platform_governance", "roadmap"): "roadmap",
 }
 
 
