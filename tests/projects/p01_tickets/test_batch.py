@@ -633,6 +633,28 @@ def test_a_failing_worker_fails_the_run_with_its_reason_and_keeps_the_chunks_bef
     assert batch.run_batch(path, url, artifact, chunk_size=100, workers=2).rows_written == 796
 
 
+def test_a_write_failing_mid_run_stops_the_workers_and_keeps_the_committed_chunks(tmp_path, artifact, monkeypatch):
+    import psutil
+
+    real, calls = batch._upsert, []
+
+    def upsert(conn, table, rows, keys):  # the third chunk's write fails (disk full, lost connection...)
+        calls.append(table.name)
+        if calls.count("predictions") == 3:
+            raise OSError("simulated: no space left on device")
+        return real(conn, table, rows, keys)
+
+    monkeypatch.setattr(batch, "_upsert", upsert)
+    path, _ = _ticket_file(tmp_path, n=1000)
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    with pytest.raises(batch.BatchError, match="OSError: simulated: no space left"):
+        batch.run_batch(path, url, artifact, chunk_size=100, create_db=True, workers=2)
+    assert psutil.Process().children(recursive=True) == []  # the pool was shut down with the run
+    runs = batch.read_table(url, "runs")
+    assert runs["status"].tolist() == ["failed"] and runs["rows_in"].tolist() == [200]
+    assert len(batch.read_table(url, "predictions")) == runs["rows_written"].iloc[0] == 200 - 4  # chunk 3 rolled back
+
+
 def test_spawned_workers_load_the_artifact_themselves_and_refuse_a_swapped_one(tmp_path, artifact, monkeypatch):
     monkeypatch.setattr(batch, "START_METHOD", "spawn")  # the portable way, as on macOS and Windows
     path, _ = _ticket_file(tmp_path, n=300)

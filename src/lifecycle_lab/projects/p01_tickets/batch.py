@@ -40,6 +40,7 @@ command line sends them to stderr, so a cron line's `>> batch.log 2>&1` keeps th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -865,13 +866,40 @@ class _Dask:
         yield from _ordered(submit, chunks, 2 * self.workers)
 
 
+def _write_results(engine, results, report: RunReport, pause_after_chunk: float, seen: set, repeats) -> None:
+    """Write each scored chunk in one transaction, counting repeats of ids seen earlier in the file."""
+    from sqlalchemy import update
+
+    _, runs, predictions, rejects = _tables()
+    for result in results:
+        duplicate = 0
+        for tid in result["good_ids"]:
+            if tid in seen:
+                duplicate += 1
+                repeats[tid] += 1
+            seen.add(tid)
+        n_in, n_bad = result["n_in"], len(result["rejects"])
+        counts = {"rows_in": report.rows_in + n_in, "rows_rejected": report.rows_rejected + n_bad,
+                  "rows_duplicate": report.rows_duplicate + duplicate,
+                  "rows_written": report.rows_written + n_in - n_bad - duplicate}  # distinct tickets scored
+        with engine.begin() as conn:  # one transaction per chunk, written by this process only
+            _upsert(conn, predictions, result["rows"], ["ticket_id", "model_version"])
+            _upsert(conn, rejects, result["rejects"], ["input_sha256", "row_number", "model_version"])
+            conn.execute(update(runs).where(runs.c.run_id == report.run_id).values(**counts, heartbeat=_now()))
+        for name, value in counts.items():  # counted once committed: a failed chunk's rows are not "written"
+            setattr(report, name, value)
+        report.chunks += 1
+        log.info("run %s: chunk %d committed (%d rows in so far, %d written, %d rejected, %d duplicate ids)",
+                 report.run_id, report.chunks, report.rows_in, report.rows_written, report.rows_rejected,
+                 report.rows_duplicate)
+        if pause_after_chunk:
+            time.sleep(pause_after_chunk)
+
+
 def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
                 review_threshold: float, pause_after_chunk: float, scorer) -> None:
     import collections
 
-    from sqlalchemy import update
-
-    _, runs, predictions, rejects = _tables()
     seen: set[str] = set()  # ids scored so far in this file: a repeat replaces the earlier prediction
     repeats: collections.Counter = collections.Counter()
 
@@ -885,31 +913,9 @@ def _score_file(engine, input_path: Path, digest: str, model, version: str, repo
             yield chunk, ragged
 
     kwargs = {"version": version, "run_id": report.run_id, "digest": digest, "review_threshold": review_threshold}
-    for result in scorer.results(model, chunks(), kwargs):  # in input order, whichever worker scored it
-        duplicate = 0
-        for tid in result["good_ids"]:
-            if tid in seen:
-                duplicate += 1
-                repeats[tid] += 1
-            seen.add(tid)
-        n_in, n_bad = result["n_in"], len(result["rejects"])
-        report.rows_in += n_in
-        report.rows_rejected += n_bad
-        report.rows_duplicate += duplicate
-        report.rows_written += n_in - n_bad - duplicate  # distinct tickets scored
-        report.chunks += 1
-        with engine.begin() as conn:  # one transaction per chunk, written by this process only
-            _upsert(conn, predictions, result["rows"], ["ticket_id", "model_version"])
-            _upsert(conn, rejects, result["rejects"], ["input_sha256", "row_number", "model_version"])
-            conn.execute(update(runs).where(runs.c.run_id == report.run_id)
-                         .values(rows_in=report.rows_in, rows_written=report.rows_written,
-                                 rows_rejected=report.rows_rejected, rows_duplicate=report.rows_duplicate,
-                                 heartbeat=_now()))
-        log.info("run %s: chunk %d committed (%d rows in so far, %d written, %d rejected, %d duplicate ids)",
-                 report.run_id, report.chunks, report.rows_in, report.rows_written, report.rows_rejected,
-                 report.rows_duplicate)
-        if pause_after_chunk:
-            time.sleep(pause_after_chunk)
+    results = scorer.results(model, chunks(), kwargs)  # in input order, whichever worker scored it
+    with contextlib.closing(results):  # a failure here stops the workers at once (no orphan work)
+        _write_results(engine, results, report, pause_after_chunk, seen, repeats)
     if repeats:
         shown = ", ".join(f"{tid!r} x{n + 1}" for tid, n in repeats.most_common(5))
         log.warning("run %s: %d row(s) repeat a ticket id seen earlier in %s (%d id(s), e.g. %s); the last copy of "
