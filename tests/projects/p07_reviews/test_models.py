@@ -75,3 +75,13 @@ def test_the_decision_memo_names_the_numbers(tmp_path):
                             cutoff=0.27).read_text()
     assert "| classifier | 0.950 | 0.940 |" in text and "| sarcasm | 10 | 0.100 | 1.000 |" in text
     assert "ship the classifier" in text and "+0.150" in text
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_classifier_errs_more_on_products_launched_after_training(seed):
+    """What the notebook's corrections reveal, checked on every served review of the world (no sampling)."""
+    _, _, _, clf, _, _ = _compare(seed, n=1200)
+    served = world.served_reviews(seed, 1000, 0.3)
+    wrong = clf.predict(served["text"]) != served["sentiment"].to_numpy()
+    new = served["product"].isin(world.NEW_PRODUCTS).to_numpy()
+    assert wrong[new].mean() > wrong[~new].mean() + 0.03, (wrong[new].mean(), wrong[~new].mean())

@@ -12,7 +12,7 @@ from lifecycle_lab.projects.p07_reviews import exercises, world
 from lifecycle_lab.projects.p07_reviews import model as m
 from lifecycle_lab.projects.p07_reviews.parameters import PARAMETERS
 
-SEEDS = range(16)
+SEEDS = range(10)
 
 
 def test_the_project_exports_its_declarations():
@@ -67,7 +67,7 @@ def test_every_seed_runs_fast(seed):
     dict(new_product_share=0.05), dict(correction_share=0.1)])
 def test_the_bounds_run_or_are_refused_up_front_naming_the_fix(overrides):
     refused = []
-    for seed in (0, 1, 2):
+    for seed in (0, 1):
         error = _outcome(seed=seed, **overrides)
         if error is not None:
             assert "raise n_requests or correction_share" in str(error) or "raise n_reviews" in str(error), str(error)
