@@ -16,6 +16,7 @@ PROJECTS = {
     "02_intermediate_graduation_gate": "p02_gate",
     "03_advanced_governance_sunset": "p03_governance",
     "04_intermediate_operate_churn": "p04_churn",
+    "05_advanced_feedback_loop_recommender": "p05_recommender",
     "06_advanced_platform_governance": "p06_platform",
     "07_beginner_review_sentiment": "p07_reviews",
 }

@@ -60,7 +60,13 @@ def test_the_guardrail_vetoes_a_concentrating_winner_and_only_then(seed):
     same = cc.run_experiment(world, champ, cc.Arm("same", ips_scores, 0.1), start_day=30)
     assert same.decision == "keep champion" and not same.vetoes
     better = cc.run_experiment(world, cc.Arm("clicks champion", clicks_scores, 0.0), champ, start_day=30)
-    assert better.decision == "promote" and not better.vetoes and better.relative_lift > 0
+    assert better.ctr_win and better.true_lift > 0 and "exposure concentration" not in better.vetoes
+    # the segment guardrail agrees with the world's truth on the same sessions (clear cases either way)
+    drop = cc.Guardrails().max_segment_drop
+    truly_harmed = [s for s, v in better.true_segment_change.items() if v < -2 * drop]
+    assert set(truly_harmed) <= set(better.harmed)
+    assert not [s for s in better.harmed if better.true_segment_change[s] > -drop / 2]
+    assert better.decision == ("veto" if better.harmed else "promote")
 
 
 def test_the_guardrail_rules_themselves():

@@ -56,6 +56,8 @@ class Outcome:
     vetoes: list                # the guardrails that fired
     decision: str               # "promote", "veto", "keep champion"
     trace: "object"             # per day: cumulative CTRs and the test statistic
+    true_lift: float = 0.0      # the world's truth on the same sessions: relative change of expected CTR
+    true_segment_change: dict = None  # segment -> relative change of expected CTR (the truth)
 
     @property
     def ctr_win(self) -> bool:
@@ -82,13 +84,16 @@ def decide(ctr_win: bool, ctr_loss: bool, vetoes: list) -> str:
 
 
 def run_experiment(world: RecWorld, champion: Arm, challenger: Arm, *, start_day: int, max_days: int = 14,
-                   sessions_per_day: int = 2000, alpha: float = 0.05, rails: Guardrails = Guardrails(),
-                   seed: int = 0) -> Outcome:
-    """A/B test of two frozen policies on live traffic (sessions split 50/50), read daily by the mSPRT."""
+                   min_days: int = 7, sessions_per_day: int = 2000, alpha: float = 0.05,
+                   rails: Guardrails = Guardrails(), seed: int = 0) -> Outcome:
+    """A/B test of two frozen policies on live traffic (sessions split 50/50), read daily by the mSPRT. It
+    runs at least `min_days` even when the test crosses its boundary sooner: the guardrails need the sample
+    (a segment's harm is a smaller effect in a smaller group than the overall CTR win)."""
     import pandas as pd
 
-    if not 0 < alpha < 0.5 or max_days < 1:
-        raise ExperimentSetupError(f"alpha={alpha} must lie in (0, 0.5) and max_days={max_days} be >= 1")
+    if not 0 < alpha < 0.5 or not 1 <= min_days <= max_days:
+        raise ExperimentSetupError(f"alpha={alpha} must lie in (0, 0.5) and 1 <= min_days={min_days} <= "
+                                   f"max_days={max_days}")
     if start_day + max_days > world.n_days:
         raise ExperimentSetupError(f"start_day={start_day} + max_days={max_days} runs past the world's "
                                    f"{world.n_days} days: start earlier or test for fewer days")
@@ -96,6 +101,7 @@ def run_experiment(world: RecWorld, champion: Arm, challenger: Arm, *, start_day
     k, n_seg = world.slate_size, len(SEGMENTS)
     clicks, imps = np.zeros(2), np.zeros(2)
     seg_c, seg_n = np.zeros((2, n_seg)), np.zeros((2, n_seg))
+    seg_p = np.zeros((2, n_seg))  # expected clicks (the world's click probabilities): the truth
     exposure = np.zeros((2, world.n_items))
     rows, stopped = [], False
     for d in range(max_days):
@@ -112,14 +118,15 @@ def run_experiment(world: RecWorld, champion: Arm, challenger: Arm, *, start_day
             imps[a] += fb["clicks"].size
             seg_c[a] += np.bincount(segs, weights=fb["clicks"].sum(1), minlength=n_seg)
             seg_n[a] += k * np.bincount(segs, minlength=n_seg)
+            seg_p[a] += np.bincount(segs, weights=fb["p_click"].sum(1), minlength=n_seg)
             exposure[a] += np.bincount(slates.ravel(), minlength=world.n_items)
         rate = clicks / imps
         var = float((rate * (1 - rate) / imps).sum())
         lam = float(msprt_lambda(np.array(rate[1] - rate[0]), np.array(var), (0.1 * rate[0]) ** 2))
         rows.append({"day": day, "ctr_champion": rate[0], "ctr_challenger": rate[1], "msprt": lam,
                      "boundary": 1 / alpha})
-        if lam >= 1 / alpha:
-            stopped = True
+        stopped = stopped or lam >= 1 / alpha
+        if stopped and d + 1 >= min_days:
             break
     test = two_proportion_test(int(clicks[0]), int(imps[0]), int(clicks[1]), int(imps[1]))
     seg_tests = {SEGMENTS[s]: two_proportion_test(int(seg_c[0, s]), int(seg_n[0, s]), int(seg_c[1, s]),
@@ -130,7 +137,10 @@ def run_experiment(world: RecWorld, champion: Arm, challenger: Arm, *, start_day
     win = stopped and test.relative_lift > 0
     return Outcome(champion.name, challenger.name, len(rows), stopped, test.rate_a, test.rate_b, test.relative_lift,
                    test.relative_ci, {s: t.relative_lift for s, t in seg_tests.items()}, harmed, g0, g1, vetoes,
-                   decide(win, stopped and test.relative_lift < 0, vetoes), pd.DataFrame(rows))
+                   decide(win, stopped and test.relative_lift < 0, vetoes), pd.DataFrame(rows),
+                   float((seg_p[1].sum() / seg_n[1].sum()) / (seg_p[0].sum() / seg_n[0].sum()) - 1),
+                   {SEGMENTS[s]: float((seg_p[1, s] / seg_n[1, s]) / (seg_p[0, s] / seg_n[0, s]) - 1)
+                    for s in range(n_seg)})
 
 
 # -- off-policy estimates of a candidate from the slot-1 logs of an exploring policy ----------------------

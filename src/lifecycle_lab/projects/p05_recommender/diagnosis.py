@@ -72,14 +72,18 @@ def diagnose(run: LoopRun, world: RecWorld, window: int = 14) -> Diagnosis:
     import pandas as pd
 
     days, m = run.days, run.monitor
-    # the steepest decline of the total CTR or of any segment's CTR (a segment's incident can be small in total)
-    series = [m["seg_clicks"].sum(1) / m["seg_imps"].sum(1)] + \
-             [m["seg_clicks"][:, s] / np.maximum(m["seg_imps"][:, s], 1) for s in range(len(SEGMENTS))]
-    found = []
-    for y in series:
-        t = change_day(y, window)
-        found.append((1 - y[t:t + window].mean() / y[max(0, t - window):t].mean(), t))
-    t = max(found)[1]
+    # the most significant decline of the total CTR or of any segment's CTR (a segment's incident can be small
+    # in the total): for every day t, a two-proportion z of the window after t against the window before it
+    clicks = np.column_stack([m["seg_clicks"].sum(1), m["seg_clicks"]])
+    imps = np.column_stack([m["seg_imps"].sum(1), m["seg_imps"]]).astype(float)
+    w = window if len(days) >= 2 * window else max(1, len(days) // 2)
+    cc_, ci = np.vstack([np.zeros(clicks.shape[1]), np.cumsum(clicks, 0)]), np.vstack([np.zeros(imps.shape[1]), np.cumsum(imps, 0)])
+    ts = np.arange(w, len(days) - w + 1)
+    cb, nb = cc_[ts] - cc_[ts - w], ci[ts] - ci[ts - w]
+    ca, na = cc_[ts + w] - cc_[ts], ci[ts + w] - ci[ts]
+    pooled = (cb + ca) / (nb + na)
+    z = (cb / nb - ca / na) / np.sqrt(np.maximum(pooled * (1 - pooled) * (1 / nb + 1 / na), 1e-18))
+    t = int(ts[np.unravel_index(np.argmax(z), z.shape)[0]])
     before = slice(max(0, t - window), t)
     after = slice(t, min(len(days), t + window))
     users_b, users_a = np.concatenate(m["users"][before]), np.concatenate(m["users"][after])
@@ -132,3 +136,31 @@ def diagnose(run: LoopRun, world: RecWorld, window: int = 14) -> Diagnosis:
                   for name in ("latency_p95_ms", "error_rate")}
     return Diagnosis(int(t), total.rate_a, total.rate_b, causes or ["none"], drift, exam, segments, ops_change,
                      worst if "taste_shift" in causes else None, lower_change, lower.relative_lift)
+
+
+def memo(found: Diagnosis, truth: list) -> str:
+    """The diagnosis as a short markdown memo: the step, each piece of evidence, the cause, the world's truth."""
+    (lb, la), (eb, ea) = found.ops["latency_p95_ms"], found.ops["error_rate"]
+    lines = [f"# Diagnosis of the CTR decline", "",
+             f"- Step found on day {found.change_day}: CTR {found.ctr_before:.4f} -> {found.ctr_after:.4f} "
+             f"({-found.relative_drop:+.1%}).",
+             f"- Operations: p95 latency {lb:.1f} -> {la:.1f} ms, error rate {eb:.4f} -> {ea:.4f} (flat).",
+             f"- Inputs: largest PSI of a user feature {found.drift['psi'].max():.3f} (stable below 0.1).",
+             f"- Same videos, same positions: CTR change at positions 2..k {found.lower_change:+.1%}, "
+             f"at position 1 {found.examination['same_video_ctr_change'].iloc[0]:+.1%}.",
+             "- Same videos per segment: " + ", ".join(f"{s} {v:+.1%}" for s, v in
+                                                    found.segments["same_video_ctr_change"].items()) + ".",
+             f"- Cause named: **{', '.join(found.causes)}**" + (f" (segment {found.segment})" if found.segment else ""),
+             f"- The world's truth: {', '.join(f'{c.kind} on day {c.day}' for c in truth) or 'no change'}.", "",
+             "Remedy: " + REMEDY.get(found.cause, "no action")]
+    return "\n".join(lines) + "\n"
+
+
+REMEDY = {
+    "position_bias": "re-estimate the examination curve from the explored slots and retrain the IPS model with it; "
+                     "re-baseline the CTR target (relevance did not fall, attention below the fold did); ask the "
+                     "product team whether the redesign's loss of attention is worth it.",
+    "taste_shift": "retrain on recent data (a shorter window or the online learner) for the shifted segment; "
+                   "raise exploration there until its CTR recovers.",
+    "data_drift": "check the new population's segment mix and retrain on data that represents it.",
+}
