@@ -82,3 +82,95 @@ def test_bad_settings_are_refused():
         loadtest.run_load_test({}, [1, 2, 3], 100)
     with pytest.raises(LoadTestError, match="at least two"):
         loadtest.quantile_ci([1.0], 0.99)
+
+
+class _Recorder:
+    """A real HTTP server on 127.0.0.1 (stdlib, one request at a time): sleeps `work_s` per request, answers
+    500 to a body with "fail", and records each body with the server's monotonic arrival time."""
+
+    def __init__(self, work_s: float):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                seen.append((time.monotonic(), body))
+                time.sleep(work_s)
+                code = 500 if body.get("fail") else 200
+                payload = b'{"ok": true}'
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        HTTPServer.request_queue_size = 512  # an open-loop client opens many connections at once
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_http_load_test_sends_every_body_on_schedule_and_counts_errors():
+    bodies = [{"i": i, "fail": i % 10 == 3} for i in range(60)]
+    with _Recorder(work_s=0.002) as server:
+        before = time.monotonic()  # the schedule starts after this, on the same clock as the server's
+        res = loadtest.run_http_load_test({"rec": server.url}, bodies, 100, warmup=5, timeout_s=10)["rec"]
+    assert sorted(b["i"] for _, b in server.seen) == list(range(60))  # every body arrived, each once
+    measured_failures = sum(b["fail"] for b in bodies[5:])
+    assert res.errors == measured_failures == 5 and res.n == 55 - 5
+    assert "HTTP 500" in res.error_messages[0]
+    assert np.all(res.latencies_ms >= 2 - 0.5)  # nobody skips the server's work
+    assert res.achieved_rps <= 100
+    # the schedule: request i is never sent before its due time, i / rate after the start (never early)
+    arrival = {b["i"]: t for t, b in server.seen}
+    offsets = np.array([arrival[i] - before for i in range(60)])
+    assert np.all(offsets >= np.arange(60) / 100)
+
+
+def test_http_latency_counts_the_queue_of_a_server_that_falls_behind():
+    # one request at a time, 10 ms each, one due every 4 ms: request k finishes no earlier than 10 (k + 1) ms
+    # after the first was due and was due at 4 k ms, so its latency is at least 6 k + 10 ms
+    with _Recorder(work_s=0.010) as server:
+        res = loadtest.run_http_load_test({"slow": server.url}, [{"i": i} for i in range(50)], 250, warmup=0,
+                                          timeout_s=20)["slow"]
+    k = np.arange(50)
+    assert res.errors == 0 and res.n == 50
+    assert np.all(res.latencies_ms >= 6 * k + 10 - 1.0)
+
+
+def test_the_ladder_stops_a_service_at_the_first_rate_it_does_not_hold():
+    # capacity 100 requests/s (10 ms each, one at a time). At 400/s for 0.5 s, 200 requests arrive; the last
+    # finishes no earlier than 2.0 s after the first was due, 1.5 s after it was due itself: over the limit
+    with _Recorder(work_s=0.010) as server:
+        steps = loadtest.sustained_rate({"svc": server.url}, lambda n: [{"i": i} for i in range(n)], [20, 400, 800],
+                                        seconds=0.5, p99_limit_ms=1000, warmup_s=0.1, timeout_s=20, pause_s=0.1)
+    assert [(s.rate, s.held) for s in steps] == [(20, True), (400, False)]  # 800 never tried
+    assert steps[1].result.percentile(100) >= 1500 - 1
+    assert loadtest.highest_held(steps) == {"svc": 20}
+    assert steps[0].result.n == 10 and steps[0].result.warmup == 2
+
+
+def test_http_load_tests_stay_on_this_machine_and_bounded():
+    with pytest.raises(LoadTestError, match="this machine only"):
+        loadtest.run_http_load_test({"x": "http://example.org"}, [{}] * 5, 10, warmup=0)
+    with pytest.raises(LoadTestError, match="this machine only"):
+        loadtest.run_http_load_test({"x": "https://127.0.0.1:1"}, [{}] * 5, 10, warmup=0)
+    with pytest.raises(LoadTestError, match="max_seconds"):
+        loadtest.run_http_load_test({"x": "http://127.0.0.1:9"}, [{}] * 1000, 10, warmup=0, max_seconds=60)
+    with pytest.raises(LoadTestError, match="ascending"):
+        loadtest.sustained_rate({"x": "http://127.0.0.1:9"}, lambda n: [{}] * n, [200, 100])
+    assert loadtest.check_loopback("http://localhost:8000/") == "http://localhost:8000"
