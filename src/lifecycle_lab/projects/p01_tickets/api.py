@@ -7,7 +7,14 @@ prediction is appended to a JSON-lines log (request_id, model_version, class, co
 latencies: `model_ms`, the model call alone, and `request_ms`, from the request entering the app to its
 response being ready: validation, model, JSON): the raw material of monitoring.
 Inputs are validated with the same ticket schema as training and the batch job; bad input gets a 422
-with a message that says what to fix, never a 500. An unexpected error is logged with its traceback
+with a message that says what to fix, never a 500.
+
+Latency: the pipeline costs about the same for one text as for eight (its fixed cost per call dominates),
+so concurrent requests are micro-batched (`deployment.batching.MicroBatcher`: at most `max_batch` texts,
+at most `max_wait_ms` of waiting for company) and scored on a model thread of their own, so that the event
+loop keeps reading and answering requests while the model works. The endpoints are `async`, the answer is
+rendered once (no second encoding pass), and timing and status counting is a plain ASGI middleware.
+Metrics are `prometheus_client` objects in a registry of the app's own. An unexpected error is logged with its traceback
 (logger `lifecycle_lab.projects.p01_tickets.api`) and answered with a 500 that names only its type.
 
 No `from __future__ import annotations` here: FastAPI reads the request models from real annotations.
@@ -23,6 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from lifecycle_lab.deployment.batching import MicroBatcher
 from lifecycle_lab.deployment.registry import load_artifact, serving_threshold
 from lifecycle_lab.projects.p01_tickets.schema import MAX_ID, MAX_ID_CHARS, check_value, ticket_schema
 
@@ -31,6 +39,8 @@ from lifecycle_lab.projects.p01_tickets.schema import MAX_ID, MAX_ID_CHARS, chec
 TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0)
 MAX_BATCH = 1000
+MODEL_BATCH = 16        # texts per micro-batched model call (the pipeline's cost is flat up to about here)
+MODEL_WAIT_MS = 1.0     # how long a lone request waits for others before its model call starts
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -42,70 +52,69 @@ class PredictionLog:
     def __init__(self, path):
         self.path = Path(path) if path else None
         self._lock = threading.Lock()
+        self._fh = None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, records: list) -> None:
+        """Append the records and flush (a reader sees them at once); the file stays open between calls."""
         if not self.path or not records:
             return
         lines = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(lines)
+        with self._lock:
+            if self._fh is None:
+                self._fh = open(self.path, "a", encoding="utf-8")
+            self._fh.write(lines)
+            self._fh.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
 
 class Metrics:
-    """Counters and a latency histogram, rendered in Prometheus text exposition format 0.0.4."""
+    """The service's Prometheus metrics (prometheus_client), in a registry of this app's own (two apps in one
+    process, as in the tests, never share counters)."""
 
     def __init__(self, classes, model_version: str):
-        self.classes = list(classes)
-        self.version = model_version
-        self.lock = threading.Lock()
-        self.requests: dict = {}
-        self.predictions = {c: 0 for c in self.classes}
-        self.low_confidence = 0
-        self.buckets = [0] * len(LATENCY_BUCKETS)
-        self.latency_sum = 0.0
-        self.latency_count = 0
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry()
+        Gauge("tickets_model_info", "The model version being served.", ["version"],
+              registry=self.registry).labels(model_version).set(1)
+        self.requests = Counter("tickets_http_requests", "HTTP requests by path and status code.",
+                                ["path", "status"], registry=self.registry)
+        self.predictions = Counter("tickets_predictions", "Predictions served, by predicted class.",
+                                   ["predicted_class"], registry=self.registry)
+        for c in classes:
+            self.predictions.labels(c)  # every class is exported from the start, at 0
+        self.low_confidence = Counter("tickets_low_confidence",
+                                      "Predictions below the review threshold (sent to a human).",
+                                      registry=self.registry)
+        self.latency = Histogram("tickets_predict_latency_seconds",
+                                 "Time from a prediction request entering the app to its response being ready "
+                                 "(validation, model, JSON); excludes the network.",
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.model_batch = Histogram("tickets_model_batch_size", "Texts per model call (micro-batching).",
+                                     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000), registry=self.registry)
 
     def request(self, path: str, status: int) -> None:
-        with self.lock:
-            key = (path, str(status))
-            self.requests[key] = self.requests.get(key, 0) + 1
+        self.requests.labels(path, str(status)).inc()
 
     def predicted(self, classes: list, low: int, seconds: float) -> None:
         """Count one prediction request: its predicted classes, how many go to review, its request time."""
-        with self.lock:
-            for c in classes:
-                self.predictions[c] += 1
-            self.low_confidence += low
-            for i, edge in enumerate(LATENCY_BUCKETS):
-                if seconds <= edge:
-                    self.buckets[i] += 1
-            self.latency_sum += seconds
-            self.latency_count += 1
+        for c in classes:
+            self.predictions.labels(c).inc()
+        if low:
+            self.low_confidence.inc(low)
+        self.latency.observe(seconds)
 
-    def render(self) -> str:
-        with self.lock:
-            out = ["# HELP tickets_model_info The model version being served.", "# TYPE tickets_model_info gauge",
-                   f'tickets_model_info{{version="{self.version}"}} 1',
-                   "# HELP tickets_http_requests_total HTTP requests by path and status code.",
-                   "# TYPE tickets_http_requests_total counter"]
-            out += [f'tickets_http_requests_total{{path="{p}",status="{s}"}} {n}'
-                    for (p, s), n in sorted(self.requests.items())]
-            out += ["# HELP tickets_predictions_total Predictions served, by predicted class.",
-                    "# TYPE tickets_predictions_total counter"]
-            out += [f'tickets_predictions_total{{predicted_class="{c}"}} {n}' for c, n in self.predictions.items()]
-            out += ["# HELP tickets_low_confidence_total Predictions below the review threshold (sent to a human).",
-                    "# TYPE tickets_low_confidence_total counter", f"tickets_low_confidence_total {self.low_confidence}",
-                    "# HELP tickets_predict_latency_seconds Time from a prediction request entering the app to its "
-                   "response being ready (validation, model, JSON); excludes the network.",
-                    "# TYPE tickets_predict_latency_seconds histogram"]
-            out += [f'tickets_predict_latency_seconds_bucket{{le="{edge}"}} {n}'
-                    for edge, n in zip(LATENCY_BUCKETS, self.buckets)]
-            out += [f'tickets_predict_latency_seconds_bucket{{le="+Inf"}} {self.latency_count}',
-                    f"tickets_predict_latency_seconds_sum {self.latency_sum:.6f}",
-                    f"tickets_predict_latency_seconds_count {self.latency_count}"]
-        return "\n".join(out) + "\n"
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
 
 
 def _printable(text: str) -> str:
@@ -113,28 +122,39 @@ def _printable(text: str) -> str:
     return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_version=None):
+def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_version=None,
+               max_batch: int = MODEL_BATCH, max_wait_ms: float = MODEL_WAIT_MS):
     """The FastAPI app serving a verified artifact (a tampered one is refused here, before serving).
 
-    review_threshold=None serves with the threshold recorded in the artifact.
+    review_threshold=None serves with the threshold recorded in the artifact. `max_batch` and `max_wait_ms`
+    set the micro-batching of concurrent requests (max_batch=1: one model call per request).
     """
+    from contextlib import asynccontextmanager
     from typing import Annotated, List, Optional, Union
 
     import numpy as np
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, PlainTextResponse
+    from fastapi.responses import JSONResponse, Response
     from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema, field_validator
+    from sklearn import config_context
     from starlette.exceptions import HTTPException as StarletteHTTPException
-
 
     model, meta = load_artifact(artifact_dir, expected_version=expected_version)
     review_threshold = serving_threshold(meta, review_threshold)
     schema = ticket_schema(labelled=False)
     text_rule, id_rule = schema.column("text"), schema.column("ticket_id")
     classes = np.asarray(model.classes_)
+    class_names = [str(k) for k in classes]
     predictions = PredictionLog(log_path)
     metrics = Metrics(meta.classes, meta.version)
+
+    def score_texts(texts: list):
+        # the texts were validated by the request model: scikit-learn's own input checks are skipped
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return model.predict_proba(texts)
+
+    batcher = MicroBatcher(score_texts, max_batch=max_batch, max_wait_s=max_wait_ms / 1000)
     log.info("serving %s version %s (sha256 %s...), review threshold %.4f", meta.name, meta.version,
              meta.sha256[:12], review_threshold)
 
@@ -188,7 +208,15 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
 
     refusals = {422: {"model": ErrorBody, "description": "the request breaks the ticket schema (the message says how)"},
                 400: {"model": ErrorBody, "description": "the body could not be read (not JSON, wrong content type)"}}
-    app = FastAPI(title="Lifecycle Lab ticket classifier", version=meta.version)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await batcher.stop()
+        predictions.close()
+
+    app = FastAPI(title="Lifecycle Lab ticket classifier", version=meta.version, lifespan=lifespan)
+    app.state.batcher = batcher
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -212,56 +240,50 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
                   exc_info=(type(exc), exc, exc.__traceback__))
         return JSONResponse(status_code=500, content={"error": f"internal error: {type(exc).__name__}"})
 
-    @app.middleware("http")
-    async def _count_and_log(request: Request, call_next):
-        start = time.perf_counter()
-        path = request.url.path if request.url.path in _PATHS else "other"
-        try:
-            response = await call_next(request)
-        except Exception:
-            metrics.request(path, 500)  # the exception handler answers 500 and logs the traceback
-            raise
-        seconds = time.perf_counter() - start
-        records = getattr(request.state, "predictions", None)  # set by _score once the answer is ready
-        if records and response.status_code == 200:
-            for r in records:
-                r["request_ms"] = round(seconds * 1000, 4)
-            predictions.write(records)
-            metrics.predicted([r["predicted_class"] for r in records],
-                              sum(r["confidence"] < review_threshold for r in records), seconds)
-        metrics.request(path, response.status_code)
-        return response
-
-    def _score(request, items):
-        start = time.perf_counter()
-        proba = model.predict_proba([t.text for t in items])
+    async def _answer(request, items) -> list:
+        rows, info = await batcher.submit([t.text for t in items])
+        proba = np.asarray(rows)
         best = proba.argmax(axis=1)
         conf = proba[np.arange(len(best)), best]
-        model_ms = round((time.perf_counter() - start) * 1000, 4)
+        model_ms = round(info.model_s * 1000, 4)
         request_id = uuid.uuid4().hex
         results, records = [], []
+        now = time.time()
         for i, t in enumerate(items):
-            cls, c = str(classes[best[i]]), float(conf[i])
+            cls, c = class_names[best[i]], float(conf[i])
             result = {"request_id": request_id if len(items) == 1 else f"{request_id}-{i}", "ticket_id": t.ticket_id,
                       "model_version": meta.version, "predicted_class": cls, "confidence": round(c, 6),
                       "needs_review": c < review_threshold,
-                      "probabilities": {str(k): round(float(p), 6) for k, p in zip(classes, proba[i])}}
+                      "probabilities": {k: round(float(p), 6) for k, p in zip(class_names, proba[i].tolist())}}
             results.append(result)
             records.append({"request_id": result["request_id"], "ticket_id": t.ticket_id, "model_version": meta.version,
                             "predicted_class": cls, "confidence": round(c, 6), "batch_size": len(items),
-                            "model_ms": model_ms, "ts": time.time()})
-        request.state.predictions = records  # the middleware adds request_ms, then logs and counts them
-        return results
+                            "model_batch": info.size, "model_ms": model_ms, "ts": now})
+        metrics.model_batch.observe(info.size)
+        return results, records
+
+    def _respond(request, content, records):
+        """Render the answer once, then log and count it with the time from the request entering the app."""
+        response = JSONResponse(content)
+        seconds = time.perf_counter() - request.scope["state"]["lifecycle_lab_t0"]
+        for r in records:
+            r["request_ms"] = round(seconds * 1000, 4)
+        predictions.write(records)
+        metrics.predicted([r["predicted_class"] for r in records],
+                          sum(r["confidence"] < review_threshold for r in records), seconds)
+        return response
 
     @app.post("/predict", responses=refusals)
-    def predict(ticket: Ticket, request: Request):
+    async def predict(ticket: Ticket, request: Request):
         """Classify one ticket."""
-        return _score(request, [ticket])[0]
+        results, records = await _answer(request, [ticket])
+        return _respond(request, results[0], records)
 
     @app.post("/predict/batch", responses=refusals)
-    def predict_batch(batch: TicketBatch, request: Request):
+    async def predict_batch(batch: TicketBatch, request: Request):
         """Classify up to 1,000 tickets in one call."""
-        return {"predictions": _score(request, batch.tickets)}
+        results, records = await _answer(request, batch.tickets)
+        return _respond(request, {"predictions": results}, records)
 
     @app.get("/health")
     def health():
@@ -273,11 +295,47 @@ def create_app(artifact_dir, *, log_path=None, review_threshold=None, expected_v
                 "training_data_sha256": meta.training_data_sha256, "seed": meta.seed, "sha256": meta.sha256,
                 "libraries": meta.libraries, "metrics": meta.metrics, "review_threshold": review_threshold}
 
-    @app.get("/metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", response_class=Response)
     def prometheus():
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        from prometheus_client import CONTENT_TYPE_LATEST
 
-    return app
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return _Timing(app, metrics)
+
+
+class _Timing:
+    """Plain ASGI middleware (no extra task or stream per request, unlike `@app.middleware`): stamps the
+    time a request enters the app (read by the endpoints for `request_ms`) and counts every response by
+    path and status, a 500 from an exception included."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+        self.state = app.state  # the FastAPI app's state (the batcher), for callers and tests
+
+    def __getattr__(self, name):  # routes, openapi(), ... of the wrapped FastAPI app
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        scope.setdefault("state", {})["lifecycle_lab_t0"] = time.perf_counter()
+        path = scope["path"] if scope["path"] in _PATHS else "other"
+        status = []
+
+        async def counted(message):
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        except Exception:
+            self.metrics.request(path, 500)  # the exception handler answers 500 and logs the traceback
+            raise
+        if status:
+            self.metrics.request(path, status[0])
 
 
 _PATHS = {"/predict", "/predict/batch", "/health", "/model", "/metrics"}
@@ -297,12 +355,17 @@ class Server:
     (`<log>.server.txt`), not to a pipe nobody reads, which would block the server once full.
     """
 
-    def __init__(self, artifact_dir, log_path, *, port=None, review_threshold=None, timeout: float = 90):
+    def __init__(self, artifact_dir, log_path, *, port=None, review_threshold=None, timeout: float = 90,
+                 max_batch: int | None = None, max_wait_ms: float | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = ["serve", "--model", str(artifact_dir), "--log", str(log_path), "--port", str(self.port)]
         if review_threshold is not None:
             self.args += ["--review-threshold", str(review_threshold)]
+        if max_batch is not None:
+            self.args += ["--max-batch", str(max_batch)]
+        if max_wait_ms is not None:
+            self.args += ["--batch-wait-ms", str(max_wait_ms)]
         self.output = Path(f"{log_path}.server.txt")
         self.timeout = timeout
         self.proc = None

@@ -8,8 +8,9 @@ import logging
 import sys
 
 from lifecycle_lab.base import paths
+from lifecycle_lab.deployment.batching import BatchingError
 from lifecycle_lab.deployment.registry import ArtifactError, export_artifact
-from lifecycle_lab.projects.p01_tickets.api import create_app
+from lifecycle_lab.projects.p01_tickets.api import MODEL_BATCH, MODEL_WAIT_MS, create_app
 from lifecycle_lab.projects.p01_tickets.batch import BatchError, run_batch, usable_cores
 
 DEFAULT_DB = f"sqlite:///{paths.BUILD / 'batch' / 'predictions.db'}"
@@ -51,6 +52,11 @@ def register(sub) -> None:
                        help="JSON-lines prediction log")
     serve.add_argument("--review-threshold", type=float, default=None,
                        help="confidence below which a human reviews (default: the one recorded in the artifact)")
+    serve.add_argument("--max-batch", type=int, default=MODEL_BATCH,
+                       help="texts per micro-batched model call (default: %(default)s; 1 = one call per request)")
+    serve.add_argument("--batch-wait-ms", type=float, default=MODEL_WAIT_MS,
+                       help="how long a lone request waits for others to share its model call "
+                            "(default: %(default)s ms)")
     serve.set_defaults(handler=cmd_serve)
 
     export = sub.add_parser("export-model", help="write the model an MLflow registry alias points to (e.g. "
@@ -106,8 +112,9 @@ def cmd_serve(args) -> int:
     try:
         import uvicorn
 
-        app = create_app(args.model, log_path=args.log, review_threshold=args.review_threshold)
-    except ArtifactError as err:
+        app = create_app(args.model, log_path=args.log, review_threshold=args.review_threshold,
+                         max_batch=args.max_batch, max_wait_ms=args.batch_wait_ms)
+    except (ArtifactError, BatchingError) as err:
         print(f"lifecycle-lab serve: {err}", file=sys.stderr)
         return 1
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
