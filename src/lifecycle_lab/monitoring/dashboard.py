@@ -15,6 +15,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+from lifecycle_lab.monitoring import prometheus
+
 STATUS_COLORS = {"succeeded": "tab:green", "failed": "tab:red", "interrupted": "tab:orange", "running": "tab:gray"}
 
 
@@ -22,6 +24,24 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def runs_source(records: "pd.DataFrame | None" = None, prometheus_url: str | None = None, *,
+                job: str = prometheus.JOB, hours: float = 24 * 31) -> tuple[str, "pd.DataFrame"]:
+    """The batch runs the dashboard draws, and where they came from: ("prometheus", runs) when a Prometheus is
+    configured (`prometheus_url`, else LIFECYCLE_LAB_PROMETHEUS_URL), rebuilt from the job's pushed metrics
+    (`prometheus.runs_from_prometheus`); else ("records", records): the job's own runs table, as given.
+
+    Why both: in production the dashboard reads the monitoring system every service reports to; on a
+    laptop with no Prometheus, the job's own records answer the same questions.
+    """
+    url = prometheus.prometheus_from_env(prometheus_url)
+    if url:
+        return "prometheus", prometheus.runs_from_prometheus(url, job=job, hours=hours)
+    if records is None:
+        raise ValueError("no Prometheus configured (prometheus_url or LIFECYCLE_LAB_PROMETHEUS_URL) and no "
+                         "records given: pass the job's runs table, e.g. batch.read_table(db_url, 'runs')")
+    return "records", records
 
 
 def job_status(runs: "pd.DataFrame"):

@@ -67,3 +67,59 @@ def test_class_shares_and_latency_figures():
     assert heights == pytest.approx([2 / 3, 1 / 3, 1 / 4, 3 / 4])
     assert ax.get_title().endswith("drift detected")
     _labelled(dashboard.latency(np.random.default_rng(0).gamma(2, 3, 200), 200))
+
+
+def test_without_prometheus_the_dashboard_draws_the_jobs_own_records(monkeypatch):
+    monkeypatch.delenv("LIFECYCLE_LAB_PROMETHEUS_URL", raising=False)
+    source, runs = dashboard.runs_source(RUNS)
+    assert source == "records" and runs is RUNS
+    with pytest.raises(ValueError, match="no Prometheus configured"):
+        dashboard.runs_source(None)
+
+
+def test_with_prometheus_the_runs_are_rebuilt_from_its_http_api(monkeypatch):
+    """A stand-in Prometheus HTTP API (a real HTTP server answering /api/v1/query_range as Prometheus does)
+    holding three runs scraped every 15 s: each run is one row, at its first sample, oldest first."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    runs = [(1000.0, 1, 500, 510, 10), (2000.0, 0, 0, 0, 0), (3000.0, 1, 40, 40, 0)]  # finished, ok, rows...
+    fields = ["batch_last_run_timestamp_seconds", "batch_run_success", "batch_rows_written", "batch_rows_read",
+              "batch_rows_rejected"]
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            q = parse_qs(urlsplit(self.path).query)
+            seen.append(q["query"][0])
+            name = q["query"][0].split("{")[0]
+            values = []
+            for t in range(1000, 3600, 15):  # each run's values stay until the next push replaces them
+                current = [r for r in runs if r[0] <= t][-1]
+                values.append([t, str(current[fields.index(name)])])
+            body = json.dumps({"status": "success", "data": {"resultType": "matrix", "result": [
+                {"metric": {"__name__": name, "job": "tickets_batch", "model_version": "3"}, "values": values}]}})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("LIFECYCLE_LAB_PROMETHEUS_URL", f"http://127.0.0.1:{server.server_address[1]}")
+        source, got = dashboard.runs_source(RUNS)  # the records are not used when Prometheus is configured
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert source == "prometheus"
+    assert got["finished"].tolist() == [1000.0, 2000.0, 3000.0]
+    assert got["status"].tolist() == ["succeeded", "failed", "succeeded"]
+    assert got["rows_written"].tolist() == [500, 0, 40] and got["rows_in"].tolist() == [510, 0, 40]
+    assert all('job="tickets_batch"' in q for q in seen)
+    assert dashboard.volume_runs(got).index.tolist() == [0, 2]  # the failed run is not volume

@@ -10,6 +10,7 @@ import sys
 from lifecycle_lab.base import paths
 from lifecycle_lab.deployment.batching import BatchingError
 from lifecycle_lab.deployment.registry import ArtifactError, export_artifact
+from lifecycle_lab.monitoring.prometheus import PUSHGATEWAY_ENV, PrometheusError, gateway_from_env, push_run
 from lifecycle_lab.projects.p01_tickets.api import MODEL_BATCH, MODEL_WAIT_MS, create_app
 from lifecycle_lab.projects.p01_tickets.batch import BatchError, run_batch, usable_cores
 
@@ -41,6 +42,9 @@ def register(sub) -> None:
                             f"{usable_cores()}; 1 scores in this process)")
     batch.add_argument("--scheduler", default=None,
                        help="address of the dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786")
+    batch.add_argument("--pushgateway", default=None,
+                       help="Prometheus Pushgateway URL to push the run's outcome and volume to at its end "
+                            f"(default: ${PUSHGATEWAY_ENV} if set, else no push)")
     batch.add_argument("--pause-after-chunk", type=float, default=0.0, help=argparse_hidden())
     batch.set_defaults(handler=cmd_batch)
 
@@ -101,10 +105,27 @@ def cmd_batch(args) -> int:
         failed = getattr(err, "report", None)
         if failed is not None:  # the failed run, as the one JSON line on stdout a scheduler can parse
             print(json.dumps(failed.as_dict(), sort_keys=True))
+            _push(args, failed.as_dict())
         print(f"lifecycle-lab batch: {err}", file=sys.stderr)
         return 1
     print(json.dumps(report.as_dict(), sort_keys=True))
+    _push(args, report.as_dict())
     return 0
+
+
+def _push(args, report: dict) -> bool:
+    """Push the run's outcome to the Pushgateway when one is given. A failed push is reported on stderr but
+    does not fail a run whose rows are written (the data is right; a missing push shows as a stale
+    batch_last_run_timestamp_seconds in monitoring). Returns whether the metrics reached the gateway."""
+    gateway = gateway_from_env(args.pushgateway)
+    if not gateway:
+        return True
+    try:
+        push_run(gateway, report)
+    except PrometheusError as err:
+        print(f"lifecycle-lab batch: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_serve(args) -> int:
