@@ -4,7 +4,9 @@ One module per concern: `performance` (monthly outcomes and drift diagnosis), `r
 assessment and tiering), `regulation` (EU AI Act checklist per variant), `modelcard` (Mitchell et al. 2019),
 `business` (costs, thresholds, NPV, sensitivity), `migration` (shadow / canary / sunset plan), `guard`
 (the migration's label-free rollback guard), `incident` (the incident report), `framework` (stage gates
-and review routes for a whole platform).
+and review routes for a whole platform), `policy` (a platform's stage gates as a validated YAML file),
+`checker` (the violations of a whole registry and the promotion guard on the champion alias) and
+`council` (the governance council's agenda, queue and decision records).
 Each validates its inputs and raises `GovernanceError` with a message that says what to fix.
 """
 
