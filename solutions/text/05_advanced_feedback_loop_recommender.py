@@ -520,7 +520,7 @@ print(f"{P.requests_per_day:,.0f} requests/day = {P.requests_per_day / 86_400:,.
       f"{P.requests_per_day / 86_400 * P.peak_factor:,.0f}/s at peak; cache hit rate {hit_rate:.3f} at TTL {P.cache_ttl_s:.0f} s")
 for r in options.itertuples():
     print(f"{r.option:18s} ~{r.ms_per_request:.3f} ms/request, NDCG {r.ndcg:.3f}, ~{r.cores:,} cores, "
-          f"~EUR {r.cost_per_day:,.0f}/day, SLA {'met' if r.meets_sla else 'missed'}")
+          f"EUR ~{r.cost_per_day:,.0f}/day, SLA {'met' if r.meets_sla else 'missed'}")
 
 # %% [markdown]
 # ### Exercise 5: size the serving fleet
