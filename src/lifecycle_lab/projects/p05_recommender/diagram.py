@@ -14,7 +14,7 @@ PARTS = [
     (0.02, 0.22, "Monitoring", "diagnosis.diagnose (PSI, KS)", "Evidently + Prometheus / Grafana"),
     (0.77, 0.22, "Fairness audit", "audit (fairlearn MetricFrame)", "scheduled audit job, review board"),
 ]
-ARROWS = [(0, 1), (1, 2), (1, 3), (2, 4), (3, 4), (4, 5), (5, 0), (5, 6), (5, 7)]
+ARROWS = [(0, 1), (1, 2), (1, 3), (2, 4), (3, 4), (4, 5), (5, 0), (5, 6), (4, 7)]
 
 
 def draw(ax) -> None:
@@ -29,10 +29,16 @@ def draw(ax) -> None:
         ax.text(x + w / 2, y + h / 2 - 0.01, f"here: {here}", ha="center", va="center", fontsize=7)
         ax.text(x + w / 2, y + 0.04, f"prod: {prod}", ha="center", va="center", fontsize=7, color="#7a3b00")
         centre[i] = (x + w / 2, y + h / 2)
-    for a, b in ARROWS:
+    for a, b in ARROWS:  # from the edge of one box to the edge of the other
         (x0, y0), (x1, y1) = centre[a], centre[b]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle="->", color="#555", shrinkA=38, shrinkB=38, lw=1))
-    ax.set(xlim=(0, 1), ylim=(0.1, 0.92), xticks=[], yticks=[])
-    ax.text(0.5, 0.89, "the loop: what is shown shapes what is logged; tomorrow's model trains on today's logs",
+        if y0 == y1 and abs(x1 - x0) > 1.5 * w:  # same row, a box between: arc over the top
+            ax.annotate("", xy=(x1, y1 + h / 2 + 0.01), xytext=(x0, y0 + h / 2 + 0.01),
+                        arrowprops=dict(arrowstyle="->", color="#555", lw=1, connectionstyle="arc3,rad=-0.15"))
+            continue
+        dx, dy = x1 - x0, y1 - y0
+        t = min((w / 2 + 0.012) / abs(dx) if dx else 1.0, (h / 2 + 0.012) / abs(dy) if dy else 1.0)
+        ax.annotate("", xy=(x1 - t * dx, y1 - t * dy), xytext=(x0 + t * dx, y0 + t * dy),
+                    arrowprops=dict(arrowstyle="->", color="#555", lw=1))
+    ax.set(xlim=(0, 1), ylim=(0.1, 1.0), xticks=[], yticks=[])
+    ax.text(0.5, 0.97, "the loop: what is shown shapes what is logged; tomorrow's model trains on today's logs",
             ha="center", fontsize=8, style="italic")
