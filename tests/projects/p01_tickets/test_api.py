@@ -365,3 +365,36 @@ def test_schemathesis_finds_nothing_against_the_real_server(tmp_path, artifact):
     generated = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
     assert generated and generated.group(1) == generated.group(2) and int(generated.group(1)) >= 100, summary
     assert "No issues found" in done.stdout
+
+
+def test_concurrent_requests_each_get_their_own_answer(artifact, tmp_path):
+    """40 requests in flight at once share model calls (micro-batching): each answer is still its own text's
+    prediction (oracle: predict_proba on that text alone), and the log says how many texts each call held."""
+    import asyncio
+
+    import httpx
+
+    model, _ = registry.load_artifact(artifact)
+    texts = tickets.generate(seed=8, n_tickets=40)["text"].tolist()
+    app = api.create_app(artifact, log_path=tmp_path / "p.jsonl", max_batch=8)
+
+    async def main():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            out = await asyncio.gather(*(c.post("/predict", json={"ticket_id": i, "text": t})
+                                         for i, t in enumerate(texts)))
+        await app.state.batcher.stop()
+        return out
+
+    responses = asyncio.run(main())
+    assert [r.status_code for r in responses] == [200] * 40
+    for i, r in enumerate(responses):
+        body = r.json()
+        proba = model.predict_proba([texts[i]])[0]
+        assert body["ticket_id"] == i and body["predicted_class"] == model.classes_[proba.argmax()]
+        assert body["confidence"] == pytest.approx(proba.max(), abs=1e-6)
+    records = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert sorted(r["ticket_id"] for r in records) == list(range(40))
+    assert all(1 <= r["model_batch"] <= 8 for r in records)
+    # a call of k texts logs k records of model_batch k: the calls are the sum of 1 / model_batch
+    assert app.state.batcher.items == 40
+    assert app.state.batcher.calls == round(sum(1 / r["model_batch"] for r in records))
