@@ -14,6 +14,9 @@ again), so a change in the machine's load hits all kinds alike; the 1-minute loa
 each one. "peak MB" is the measuring process's maximum RSS (the job's parent: it reads and writes), "worker
 MB" the largest of its child processes (the scoring workers; for dask, the cluster's worker processes).
 `--big-rows N` also runs w2 and dask2 once on an N-row file: memory must not grow with the file.
+"CPU s" are the CPU seconds (user + system) the parent and its worker processes used: on a machine shared
+with other jobs the wall-clock rate is noisy, the CPU a row costs much less so. For dask the cluster's
+worker processes are children of the measuring process too, so their CPU includes their start-up.
 Not part of the test suite.
 """
 
@@ -62,6 +65,7 @@ def worker(kind: str, path: str, artifact: str, db: str) -> None:
                                dashboard_address=None, memory_limit="2GiB")
         with Client(cluster.scheduler_address) as warm:  # imports on the workers, outside the clock
             warm.run(_warm_up)
+    cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # CPU seconds (user + system) before the clock
     start = time.perf_counter()
     if kind == "model":
         from lifecycle_lab.deployment.registry import load_artifact
@@ -78,9 +82,10 @@ def worker(kind: str, path: str, artifact: str, db: str) -> None:
     seconds = time.perf_counter() - start
     if cluster is not None:
         cluster.close()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"kind": kind, "rows": rows, "seconds": seconds, "peak_mb": peak_mb, "worker_mb": worker_mb}))
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"kind": kind, "rows": rows, "seconds": seconds, "peak_mb": own.ru_maxrss / 1024,
+                      "worker_mb": children.ru_maxrss / 1024, "cpu_parent": own.ru_utime + own.ru_stime - cpu0,
+                      "cpu_workers": children.ru_utime + children.ru_stime}))
 
 
 def measure(kind: str, path: Path, artifact: Path, folder: Path, run: int) -> dict:
@@ -94,7 +99,8 @@ def measure(kind: str, path: Path, artifact: Path, folder: Path, run: int) -> di
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(load_before=load, rate=result["rows"] / result["seconds"])
     print(f"  {kind:>6} run {run}: {result['rate']:>8,.0f} rows/s, {result['seconds']:.1f} s, parent "
-          f"{result['peak_mb']:.0f} MB, workers {result['worker_mb']:.0f} MB, load {load:.2f}", flush=True)
+          f"{result['peak_mb']:.0f} MB, workers {result['worker_mb']:.0f} MB, load {load:.2f}, CPU s parent "
+          f"{result.get('cpu_parent', 0):.1f} workers {result.get('cpu_workers', 0):.1f}", flush=True)
     return result
 
 
