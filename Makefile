@@ -14,7 +14,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: course test test-fast test-latest lab learner learner-check lock env site serve-site bench clean help check-python
+.PHONY: course test test-fast test-latest lab learner learner-check lock env site serve-site bench images clean help check-python
 help:
 	@echo "make course      run every solution notebook into $(OUT) and print a summary"
 	@echo "make test        run the whole test suite (what CI runs)"
@@ -26,6 +26,7 @@ help:
 	@echo "make site        build the course website into build/site"
 	@echo "make serve-site  build the site and serve it on http://127.0.0.1:8000"
 	@echo "make bench       run the benchmarks in bench/"
+	@echo "make images      build the service and workbook images with podman, offline (needs root, podman, buildah, mmdebstrap)"
 	@echo "make lock        regenerate requirements.lock and environment.yml from pyproject.toml"
 
 # Fail early, with what to do, instead of deep inside an install (run by the bootstrap steps below).
@@ -97,6 +98,10 @@ serve-site: site
 
 bench: $(STAMP)
 	for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# The Debian base (mmdebstrap), the wheelhouse of the lock, then both images (each skipped when current).
+images: $(STAMP)
+	$(PY) -m lifecycle_lab.deployment.images
 
 lock: | $(UV)
 	$(UV) pip compile -q pyproject.toml --extra dev --python-version 3.11 --universal \

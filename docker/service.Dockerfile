@@ -11,26 +11,41 @@
 #
 # Dependencies: docker/requirements-service.lock, the subset of requirements.lock the service imports (same
 # versions, derived by docker/service_lock.py; a test checks it is current and that `serve` and `batch` run
-# with only those packages importable). CI lints this file (hadolint) but does not build the image: the install
-# needs the network, which the test run forbids.
-FROM python:3.11.7-slim-bookworm
+# with only those packages importable), installed by uv (the Makefile's version) into a venv at /opt/venv.
+#
+# BASE: any Debian-based Python 3.11 image. WHEELS: empty, packages come from the package index; a folder,
+# they come only from the wheels in it (mounted at build time). `make images` builds this image with neither
+# a registry nor the index: a base made from Debian's packages (mmdebstrap) and a wheelhouse of the lock, then
+# CI runs the batch job and the API inside it (lifecycle_lab/deployment/images.py, tests/integration/test_images.py).
+ARG BASE=python:3.11.7-slim-bookworm
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MLFLOW_DISABLE_TELEMETRY=true \
-    DO_NOT_TRACK=1
+    DO_NOT_TRACK=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+ARG UV_VERSION=0.13.8
+ARG WHEELS=
 
-RUN useradd --create-home --uid 1000 service
+RUN useradd --create-home --uid 1000 service && python3 -m venv /opt/venv
 WORKDIR /app
 
 # Dependencies first, exact versions from the service lock, so a code change does not reinstall them.
 COPY docker/requirements-service.lock ./
-RUN pip install --no-deps -r requirements-service.lock
+# hadolint ignore=DL3013
+RUN pip install ${WHEELS:+--no-index --find-links "$WHEELS"} --target /tmp/uv --no-deps "uv==$UV_VERSION" \
+    && /tmp/uv/bin/uv pip install --no-cache --compile-bytecode ${WHEELS:+--no-index --find-links "$WHEELS"} \
+       --no-deps -r requirements-service.lock \
+    && rm -rf /tmp/uv
 
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-deps .
+# hadolint ignore=DL3013
+RUN pip install ${WHEELS:+--no-index --find-links "$WHEELS"} --no-deps .
 
 USER 1000
 EXPOSE 8000

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test suite: what `make test` and CI run (`bash tests/run.sh`), or the quick one (`bash tests/run.sh fast`:
-# everything but whole-notebook executions and nbval, for iterating). Each stage names itself; the first
+# everything but whole-notebook executions, the image builds and nbval, for iterating). Each stage names itself; the first
 # failure stops it. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +15,8 @@ echo "== 1/3 learner copies are generated from solutions/ and committed"
 $PY -m lifecycle_lab learner --check
 
 if [ "$mode" = fast ]; then
-  echo "== 2/2 unit, integration and course tests (no whole-notebook runs, no nbval)"
-  $PY -m pytest -q tests -m "not notebook" "$@"
+  echo "== 2/2 unit, integration and course tests (no whole-notebook runs, no image builds, no nbval)"
+  $PY -m pytest -q tests -m "not notebook and not images" "$@"
   exit 0
 fi
 

@@ -1,0 +1,236 @@
+"""The images, built and run: `make images`' steps build the Debian base, the wheelhouse and both images (once
+per session, each step skipped when current); then, inside the service image, the batch job scores a file into
+SQLite and into PostgreSQL (rows in = written + rejected + duplicate, predictions equal the model's own on the
+host) and the API answers the host on 127.0.0.1, checked by the Postman collection run with newman; inside the
+workbook image, `lifecycle-lab run 00 --fast` runs notebook 00.
+
+They need root, podman, buildah and mmdebstrap (Debian packages); without them they skip, and with
+LIFECYCLE_LAB_REQUIRE_IMAGES=1 (.ci/run sets it, and installs the packages) they fail instead.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from helpers import ticket_artifact
+from lifecycle_lab.base import paths
+from lifecycle_lab.deployment import images
+
+pytestmark = pytest.mark.images
+REQUIRE = os.environ.get("LIFECYCLE_LAB_REQUIRE_IMAGES") == "1"
+PG_URL = os.environ.get("LIFECYCLE_LAB_PG_URL")
+COLLECTION = paths.ROOT / "docker" / "postman" / "ticket-api.postman_collection.json"
+NEWMAN = paths.ROOT / "node_modules" / ".bin" / "newman"
+THRESHOLD = 0.65
+
+
+def _unavailable(why: str):
+    if REQUIRE:
+        pytest.fail(f"LIFECYCLE_LAB_REQUIRE_IMAGES=1 but {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """Both images, built (or found current) once per session; the build's output goes to a log file."""
+    if images.missing_tools():
+        _unavailable(f"{', '.join(images.missing_tools())} not installed (apt-get install podman buildah mmdebstrap)")
+    if os.geteuid() != 0:
+        _unavailable("the image builds run as root here (mmdebstrap, podman with the vfs driver)")
+    log = tmp_path_factory.mktemp("images") / "build.log"
+    with open(log, "w") as out:
+        try:
+            steps = images.build(("service", "workbook"), log=out)
+        except images.ImageError as err:
+            pytest.fail(f"{err}\n{log.read_text(errors='replace')[-4000:]}")
+    return {s.name: s for s in steps}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A folder mounted at /data in the containers: a model artifact and a ticket file with three bad rows."""
+    from lifecycle_lab.projects.p01_tickets import world as tickets
+
+    folder = tmp_path_factory.mktemp("image-data")
+    folder.chmod(0o777)  # the images run as uid 1000
+    _, _, model = ticket_artifact(folder / "model", seed=3, n_tickets=400, version="7",
+                                  review_threshold=THRESHOLD)
+    frame = tickets.unlabelled(tickets.generate(seed=8, n_tickets=300))
+    frame.loc[10, "text"] = ""
+    frame.loc[20, "ticket_id"] = ""
+    frame.loc[30, "created_at"] = "yesterday"
+    frame.loc[40, "ticket_id"] = frame.loc[41, "ticket_id"]  # a duplicate id: the last copy is kept
+    frame.to_csv(folder / "in.csv", index=False)
+    for f in folder.rglob("*"):
+        f.chmod(0o777 if f.is_dir() else 0o666)
+    return folder, frame, model
+
+
+def test_the_images_hold_the_locks_packages_at_the_locks_versions(built):
+    """Oracle: the lock files. The service image holds the service lock and nothing else (no notebook stack)."""
+    assert built[images.SERVICE].detail["bytes"] < 700e6
+    listing = "import importlib.metadata as m, json; print(json.dumps({d.name.lower(): d.version for d in m.distributions()}))"
+    for image, lock in [(images.SERVICE, "docker/requirements-service.lock"), (images.WORKBOOK, "requirements.lock")]:
+        with images.Container(image) as ctr:
+            done = ctr.run("python", "-c", listing)
+        assert done.returncode == 0, done.stderr
+        have = {re.sub(r"[-_.]+", "-", k): v for k, v in json.loads(done.stdout).items()}
+        want = {re.sub(r"[-_.]+", "-", r.split("==")[0]).lower(): r.split("==")[1]
+                for r in images.lock_requirements(paths.ROOT / lock)}
+        assert {name: have.get(name) for name in want} == want, image
+        extra = set(have) - set(want) - {"lifecycle-lab", "pip", "setuptools"}
+        assert not extra, (image, extra)
+    assert built[images.WORKBOOK].detail["bytes"] > 2 * built[images.SERVICE].detail["bytes"]
+
+
+def _batch_in_image(folder, db_url):
+    with images.Container(images.SERVICE, volumes={folder: "/data"}) as ctr:
+        done = ctr.run("lifecycle-lab", "batch", "/data/in.csv", "--db", db_url, "--create-db", "--model",
+                       "/data/model", timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _check_batch(report, frame, model, host_url):
+    from lifecycle_lab.projects.p01_tickets import batch
+
+    assert report["status"] == "succeeded" and report["review_threshold"] == THRESHOLD
+    assert report["rows_in"] == len(frame) == 300
+    assert report["rows_in"] == report["rows_written"] + report["rows_rejected"] + report["rows_duplicate"]
+    assert (report["rows_rejected"], report["rows_duplicate"]) == (3, 1)
+    preds = batch.read_table(host_url, "predictions").set_index("ticket_id")
+    assert len(preds) == report["rows_written"] == 296
+    valid = frame.drop(index=[10, 20, 30, 40])
+    proba = model.predict_proba(valid["text"].tolist())  # the host's copy of the model is the oracle
+    got = preds.loc[valid["ticket_id"].astype(str)]
+    assert (got["predicted_class"].to_numpy() == model.classes_[proba.argmax(axis=1)]).all()
+    assert np.allclose(got["confidence"].to_numpy(), proba.max(axis=1))
+    runs = batch.read_table(host_url, "runs")
+    assert runs[runs.run_id == report["run_id"]].status.tolist() == ["succeeded"]
+
+
+def test_the_batch_job_runs_in_the_service_image_on_sqlite(built, data):
+    folder, frame, model = data
+    report = _batch_in_image(folder, "sqlite:////data/tickets.db")
+    _check_batch(report, frame, model, f"sqlite:///{folder / 'tickets.db'}")
+
+
+@pytest.mark.postgres
+def test_the_batch_job_runs_in_the_service_image_on_postgresql(built, data):
+    if not PG_URL:
+        why = "set LIFECYCLE_LAB_PG_URL (.ci/run does) to run the image's batch job against PostgreSQL"
+        if os.environ.get("LIFECYCLE_LAB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"LIFECYCLE_LAB_REQUIRE_POSTGRES=1 but {why}")
+        pytest.skip(why)
+    from sqlalchemy import create_engine
+
+    from lifecycle_lab.projects.p01_tickets import batch
+
+    engine = create_engine(PG_URL)
+    batch._tables()[0].drop_all(engine)  # empty tables: the counts below are this run's alone
+    engine.dispose()
+    folder, frame, model = data
+    report = _batch_in_image(folder, PG_URL)  # the image's network is the host's: 127.0.0.1 is the server
+    _check_batch(report, frame, model, PG_URL)
+
+
+@pytest.fixture(scope="module")
+def service_url(built, data):
+    """The API served from the service image (its default command's options, on a free port of 127.0.0.1)."""
+    import httpx
+
+    from lifecycle_lab.projects.p01_tickets.api import free_port
+
+    folder = data[0]
+    port = free_port()
+    with images.Container(images.SERVICE, volumes={folder: "/data"}) as ctr, \
+            open(folder / "serve.txt", "w") as out:
+        proc = ctr.popen("lifecycle-lab", "serve", "--model", "/data/model", "--host", "127.0.0.1", "--port", port,
+                         "--log", "/data/predictions.jsonl", stdout=out)
+        try:
+            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(url + "/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert proc.poll() is None, (folder / "serve.txt").read_text()[-3000:]
+                assert time.monotonic() < deadline, "the API in the image did not answer within 120 s"
+                time.sleep(0.5)
+            yield url
+        finally:
+            images.Container.stop(proc)
+
+
+def test_the_api_runs_in_the_service_image_and_answers_the_host(service_url, data):
+    import httpx
+
+    folder, _, model = data
+    assert httpx.get(service_url + "/health").json() == {"status": "ok", "model_version": "7"}
+    text = "I was charged twice for my subscription, please refund"
+    answer = httpx.post(service_url + "/predict", json={"text": text, "ticket_id": 5}).json()
+    proba = model.predict_proba([text])[0]
+    assert answer["predicted_class"] == model.classes_[proba.argmax()]
+    assert answer["confidence"] == pytest.approx(proba.max(), abs=1e-6)
+    assert answer["needs_review"] == (proba.max() < THRESHOLD) and answer["ticket_id"] == 5
+    refused = httpx.post(service_url + "/predict", json={"text": ""})
+    assert refused.status_code == 422 and "text" in refused.json()["error"]
+    logged = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines()]
+    assert logged[-1]["ticket_id"] == 5  # written by the service in the image, read on the host
+
+
+def _newman():
+    if not NEWMAN.exists() or shutil.which("node") is None:
+        _unavailable("newman is not installed: `make env` runs `npm ci` (apt-get install nodejs npm first)")
+    return str(NEWMAN)
+
+
+def test_the_postman_collection_passes_against_the_service_image(service_url, tmp_path):
+    """Every request of the collection is sent and every assertion of its test scripts passes (newman's own
+    JSON report); each refusal is a 4xx with an error message, never a 500."""
+    report = tmp_path / "newman.json"
+    done = subprocess.run([_newman(), "run", str(COLLECTION), "--env-var", f"baseUrl={service_url}",
+                           "--reporters", "cli,json", "--reporter-json-export", str(report), "--no-color"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    run = json.loads(report.read_text())["run"]
+    stats = run["stats"]
+    assert stats["requests"]["total"] == 13 and stats["requests"]["failed"] == 0
+    assert stats["assertions"]["total"] >= 40 and stats["assertions"]["failed"] == 0
+    codes = {e["item"]["name"]: e["response"]["code"] for e in run["executions"]}
+    assert all(code < 500 for code in codes.values())
+    assert {n: c for n, c in codes.items() if n.startswith("refused")} == {
+        "refused: empty text": 422, "refused: text over the limit": 422, "refused: unknown field": 422,
+        "refused: text is a number": 422, "refused: body is not JSON": 422, "refused: empty batch": 422,
+        "refused: no such path": 404, "refused: wrong method": 405}
+
+
+def test_the_collection_fails_when_the_service_answers_wrongly(service_url, tmp_path):
+    """The collection can fail: with one more assertion, that the served version is 8 (it is 7), newman exits
+    non-zero and counts exactly that one failed assertion."""
+    collection = json.loads(COLLECTION.read_text())
+    health = collection["item"][0]["item"][0]
+    health["event"][0]["script"]["exec"].append('pm.test("expects version 8", () => '
+                                                'pm.expect(pm.response.json().model_version).to.eql("8"));')
+    (tmp_path / "c.json").write_text(json.dumps(collection))
+    done = subprocess.run([_newman(), "run", str(tmp_path / "c.json"), "--env-var", f"baseUrl={service_url}",
+                           "--reporters", "json", "--reporter-json-export", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert json.loads((tmp_path / "r.json").read_text())["run"]["stats"]["assertions"]["failed"] == 1
+
+
+def test_notebook_00_runs_in_the_workbook_image(built):
+    with images.Container(images.WORKBOOK) as ctr:
+        done = ctr.run("lifecycle-lab", "run", "00", "--fast", "--no-progress", "--out", "/tmp/run00",
+                       env={"LIFECYCLE_LAB_OFFLINE": "1", "MPLBACKEND": "Agg"}, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        listing = ctr.run("sh", "-c", "ls /tmp/run00")
+    assert "00_start_here.ipynb" in listing.stdout, listing.stdout + listing.stderr
