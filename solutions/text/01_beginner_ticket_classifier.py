@@ -649,8 +649,7 @@ print("report saved:", (out / "class_drift_report.html").exists())
 #
 # *Lifecycle stage: deployment and operations.* `docker/service.Dockerfile` builds the service image from
 # `docker/requirements-service.lock`: the exact pins of `requirements.lock` for what the batch job and the API
-# import, nothing of the notebooks or the test tools (a test runs both with only those packages importable,
-# another lints the Dockerfile; the image itself is not built in CI, which has no network for the install). It serves
+# import, nothing of the notebooks or the test tools (a test runs both with only those packages importable, another lints the Dockerfile, and CI builds the image with `make images` and runs the batch job and the API inside it). It serves
 # `/models/current`, an artifact folder exported from the registry, with the threshold stored in it. CI
 # (`.github/workflows/tests.yml` → `.ci/run`) starts PostgreSQL, then runs the unit tests (the batch job
 # against SQLite **and** PostgreSQL, a job killed with SIGKILL and re-run, a missing database, the API fuzzed
@@ -660,6 +659,22 @@ print("report saved:", (out / "class_drift_report.html").exists())
 # %%
 dockerfile = (paths.ROOT / "docker" / "service.Dockerfile").read_text()
 print("\n".join(line for line in dockerfile.splitlines() if line and not line.startswith("#")))
+
+# %% [markdown]
+# **Test the API like a client does: a Postman collection.** `docker/postman/ticket-api.postman_collection.json`
+# sends the service every kind of request a client sends (health, model, one ticket, many tickets, metrics) and the
+# ones it must refuse (an empty text, a text over the limit, an unknown field, a body that is not JSON, an empty
+# batch, a wrong path or method), each with test scripts that check the status code (200, 422, 404, 405, never 500)
+# and the fields of the answer. Import it into Postman, or run it from a terminal with newman (`make env` installs
+# it from `package-lock.json`), against the service started from the image or from your venv:
+#
+# ```bash
+# make images                                   # or: docker build -f docker/service.Dockerfile -t lifecycle-lab-service .
+# .venv/bin/lifecycle-lab serve --model models/current --port 8000 &   # or the image: see README, Docker
+# node_modules/.bin/newman run docker/postman/ticket-api.postman_collection.json --env-var baseUrl=http://127.0.0.1:8000
+# ```
+#
+# CI runs the same collection against the API running inside the service image (`tests/integration/test_images.py`).
 
 # %% [markdown]
 # **Capstone: the ML Test Score** (Breck et al. 2017). 28 tests, 7 per section; each scores 0 (not done),

@@ -150,7 +150,7 @@ def test_dockerfiles_lint_clean_and_install_from_the_lock(dockerfile):
     hadolint = ROOT / ".venv" / "bin" / "hadolint"
     result = subprocess.run([str(hadolint), str(dockerfile)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    runs = [line for line in _commands(dockerfile.read_text()) if line.startswith("RUN ")]
+    runs = [line for line in _commands(dockerfile.read_text().replace("\\\n", " ")) if line.startswith("RUN ")]
     installs = [line for line in runs if "pip install" in line]
     # the exact versions of the lock, and nothing resolved anew inside the image
     assert any("--no-deps -r requirements" in line and ".lock" in line for line in installs), installs

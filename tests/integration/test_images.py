@@ -72,27 +72,52 @@ def data(tmp_path_factory):
     return folder, frame, model
 
 
-def test_the_images_hold_the_locks_packages_at_the_locks_versions(built):
-    """Oracle: the lock files. The service image holds the service lock and nothing else (no notebook stack)."""
-    assert built[images.SERVICE].detail["bytes"] < 700e6
-    listing = "import importlib.metadata as m, json; print(json.dumps({d.name.lower(): d.version for d in m.distributions()}))"
-    for image, lock in [(images.SERVICE, "docker/requirements-service.lock"), (images.WORKBOOK, "requirements.lock")]:
-        with images.Container(image) as ctr:
-            done = ctr.run("python", "-c", listing)
-        assert done.returncode == 0, done.stderr
-        have = {re.sub(r"[-_.]+", "-", k): v for k, v in json.loads(done.stdout).items()}
-        want = {re.sub(r"[-_.]+", "-", r.split("==")[0]).lower(): r.split("==")[1]
-                for r in images.lock_requirements(paths.ROOT / lock)}
-        assert {name: have.get(name) for name in want} == want, image
-        extra = set(have) - set(want) - {"lifecycle-lab", "pip", "setuptools"}
-        assert not extra, (image, extra)
-    assert built[images.WORKBOOK].detail["bytes"] > 2 * built[images.SERVICE].detail["bytes"]
+@pytest.fixture(scope="module")
+def service(built, data):
+    """One working container of the service image for this module (each costs a copy of the image with vfs),
+    with the data folder mounted at /data."""
+    with images.Container(images.SERVICE, volumes={data[0]: "/data"}) as ctr:
+        yield ctr
 
 
-def _batch_in_image(folder, db_url):
-    with images.Container(images.SERVICE, volumes={folder: "/data"}) as ctr:
-        done = ctr.run("lifecycle-lab", "batch", "/data/in.csv", "--db", db_url, "--create-db", "--model",
-                       "/data/model", timeout=300)
+@pytest.fixture(scope="module")
+def workbook(built):
+    with images.Container(images.WORKBOOK) as ctr:
+        yield ctr
+
+
+LISTING = "import importlib.metadata as m, json; print(json.dumps({d.name: d.version for d in m.distributions()}))"
+
+
+def _installed(ctr) -> dict:
+    done = ctr.run("python", "-c", LISTING)
+    assert done.returncode == 0, done.stderr
+    return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in json.loads(done.stdout).items()}
+
+
+def _pinned(lock: str) -> dict:
+    reqs = images.lock_requirements(paths.ROOT / lock, images.DEBIAN_PYTHON)
+    return {re.sub(r"[-_.]+", "-", r.split("==")[0]).lower(): r.split("==")[1] for r in reqs}
+
+
+@pytest.mark.parametrize("which", ["service", "workbook"])
+def test_each_image_holds_its_locks_packages_at_the_locks_versions(which, request, built):
+    """Oracle: the lock files, with their markers for the base's Python. The service image holds the service
+    lock and nothing else (no notebook stack); the workbook image every pin of requirements.lock."""
+    ctr = request.getfixturevalue(which)
+    version = ctr.run("python", "-c", "import platform; print(platform.python_version())").stdout.strip()
+    assert version == images.DEBIAN_PYTHON
+    have = _installed(ctr)
+    want = _pinned("docker/requirements-service.lock" if which == "service" else "requirements.lock")
+    assert {name: have.get(name) for name in want} == want
+    assert not set(have) - set(want) - {"lifecycle-lab", "pip", "setuptools"}
+    sizes = {name: step.detail["bytes"] for name, step in built.items() if name.startswith("localhost/lifecycle")}
+    assert sizes[images.SERVICE] < 700e6 and sizes[images.WORKBOOK] > 2 * sizes[images.SERVICE]
+
+
+def _batch_in_image(ctr, db_url):
+    done = ctr.run("lifecycle-lab", "batch", "/data/in.csv", "--db", db_url, "--create-db", "--model", "/data/model",
+                   timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -115,14 +140,14 @@ def _check_batch(report, frame, model, host_url):
     assert runs[runs.run_id == report["run_id"]].status.tolist() == ["succeeded"]
 
 
-def test_the_batch_job_runs_in_the_service_image_on_sqlite(built, data):
+def test_the_batch_job_runs_in_the_service_image_on_sqlite(service, data):
     folder, frame, model = data
-    report = _batch_in_image(folder, "sqlite:////data/tickets.db")
+    report = _batch_in_image(service, "sqlite:////data/tickets.db")
     _check_batch(report, frame, model, f"sqlite:///{folder / 'tickets.db'}")
 
 
 @pytest.mark.postgres
-def test_the_batch_job_runs_in_the_service_image_on_postgresql(built, data):
+def test_the_batch_job_runs_in_the_service_image_on_postgresql(service, data):
     if not PG_URL:
         why = "set LIFECYCLE_LAB_PG_URL (.ci/run does) to run the image's batch job against PostgreSQL"
         if os.environ.get("LIFECYCLE_LAB_REQUIRE_POSTGRES") == "1":
@@ -136,12 +161,12 @@ def test_the_batch_job_runs_in_the_service_image_on_postgresql(built, data):
     batch._tables()[0].drop_all(engine)  # empty tables: the counts below are this run's alone
     engine.dispose()
     folder, frame, model = data
-    report = _batch_in_image(folder, PG_URL)  # the image's network is the host's: 127.0.0.1 is the server
+    report = _batch_in_image(service, PG_URL)  # the image's network is the host's: 127.0.0.1 is the server
     _check_batch(report, frame, model, PG_URL)
 
 
 @pytest.fixture(scope="module")
-def service_url(built, data):
+def service_url(service, data):
     """The API served from the service image (its default command's options, on a free port of 127.0.0.1)."""
     import httpx
 
@@ -149,9 +174,8 @@ def service_url(built, data):
 
     folder = data[0]
     port = free_port()
-    with images.Container(images.SERVICE, volumes={folder: "/data"}) as ctr, \
-            open(folder / "serve.txt", "w") as out:
-        proc = ctr.popen("lifecycle-lab", "serve", "--model", "/data/model", "--host", "127.0.0.1", "--port", port,
+    with open(folder / "serve.txt", "w") as out:
+        proc = service.popen("lifecycle-lab", "serve", "--model", "/data/model", "--host", "127.0.0.1", "--port", port,
                          "--log", "/data/predictions.jsonl", stdout=out)
         try:
             url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 120
@@ -227,10 +251,9 @@ def test_the_collection_fails_when_the_service_answers_wrongly(service_url, tmp_
     assert json.loads((tmp_path / "r.json").read_text())["run"]["stats"]["assertions"]["failed"] == 1
 
 
-def test_notebook_00_runs_in_the_workbook_image(built):
-    with images.Container(images.WORKBOOK) as ctr:
-        done = ctr.run("lifecycle-lab", "run", "00", "--fast", "--no-progress", "--out", "/tmp/run00",
-                       env={"LIFECYCLE_LAB_OFFLINE": "1", "MPLBACKEND": "Agg"}, timeout=600)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        listing = ctr.run("sh", "-c", "ls /tmp/run00")
+def test_notebook_00_runs_in_the_workbook_image(workbook):
+    done = workbook.run("lifecycle-lab", "run", "00", "--fast", "--no-progress", "--out", "/tmp/run00",
+                        env={"LIFECYCLE_LAB_OFFLINE": "1", "MPLBACKEND": "Agg"}, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    listing = workbook.run("sh", "-c", "ls /tmp/run00")
     assert "00_start_here.ipynb" in listing.stdout, listing.stdout + listing.stderr

@@ -33,7 +33,7 @@ def test_service_dockerfile_passes_hadolint():
 def test_service_dockerfile_installs_from_the_service_lock_and_runs_unprivileged():
     text = (paths.ROOT / "docker" / "service.Dockerfile").read_text()
     assert "COPY docker/requirements-service.lock ./" in text
-    assert "pip install --no-deps -r requirements-service.lock" in text
+    assert "uv pip install" in text and "--no-deps -r requirements-service.lock" in text
     assert "\nUSER 1000" in text and "HEALTHCHECK" in text and 'ENTRYPOINT ["lifecycle-lab"]' in text
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
     assert "--review-threshold" not in cmd  # the artifact's threshold is served
