@@ -47,7 +47,7 @@ bug_kind = "unit"        # "unit" (usage in minutes) or "join" (support tickets 
 seasonal_drift = False   # a yearly usage cycle that moves inputs without hurting the model
 label_shift = False      # a market change that moves the churn base rate
 label_shift_week = 26    # week of the market change
-retrain_cost = 2000.0    # EUR per retrain in the policy comparison
+retrain_cost = 20.0      # EUR per retrain in the policy comparison (an automated pipeline)
 run_flow = True          # run the Prefect flow (a local server; ~20 s the first time)
 
 # %%
@@ -65,8 +65,10 @@ print("changes switched on:", [f"{c.kind} in week {c.week}" for c in world.truth
 #
 # **Stage: operation.** The champion was trained on the 8 history weeks before go-live. Each week it scores
 # every customer; a customer is flagged for the retention team when the score exceeds the cost-optimal
-# threshold (a missed churner costs EUR 200, a needless call EUR 40). Every prediction is logged for audit:
-# the customer, the model version, a hash of the inputs (not the inputs), the score and the decision. The label
+# threshold (a missed churner costs EUR 250, a needless offer EUR 50: the assumptions are written out in
+# `p04_churn/model.py`). Every prediction is stored in an audit log, a SQLite table (through SQLAlchemy): the
+# week, the customer, the model version, a hash of the inputs (not the inputs), the score and the decision.
+# Its key is (week, customer, model version), so re-running a week's scoring logs nothing twice. The label
 # (did the customer churn?) is known only `label_delay_days` later, so at week *w* precision is known up to
 # week *w* minus the delay.
 
@@ -83,8 +85,11 @@ from lifecycle_lab.projects.p04_churn import model as churn_model, operate as op
 out = paths.output_dir("04_intermediate_operate_churn", P.output_dir)
 report = op.operate(world)  # score every week, monitor, alert and diagnose (as of the last week)
 audit = op.audit_columns(report.log)
-audit.round(4).to_csv(out / "audit_log.csv", index=False)
-print(f"{len(audit):,} predictions logged, {audit.model_version.nunique()} model version; threshold "
+(out / "audit_log.sqlite").unlink(missing_ok=True)  # a fresh log for every run of the notebook
+store, added = op.log_predictions(report.log, out / "audit_log.sqlite")  # SQLite, through SQLAlchemy
+added_again = op.log_predictions(report.log, out / "audit_log.sqlite")[1]  # the same weeks scored again
+print(f"{added:,} predictions stored ({store.count():,} in the log), {added_again} more on re-running the year")
+print(f"{len(audit):,} predictions, {audit.model_version.nunique()} model version; threshold "
       f"{churn_model.THRESHOLD:.3f}; baseline precision {report.baseline_precision:.3f}, "
       f"churn rate {report.baseline_base_rate:.3f}")
 evidently_build = op.evidently_workspace(world, report, out / "evidently")  # in a child process: section 8
@@ -206,10 +211,15 @@ answer = ex4.check(answer)
 # or **benign**)? Does P(Y|X) still hold: a likelihood-ratio test of the model's own logit against the labels
 # after the onset (**concept drift**)? Did the churn rate move as the scores predict (**label shift**)? The
 # events calendar (launches, deploys) is the external evidence; the market is not on it.
+#
+# A later alert can find no new change at its onset: precision is simply still below the floor. If an earlier
+# incident was never remediated (the same champion kept scoring), that is the earlier incident still in effect,
+# not noise: the diagnosis gives it the earlier kind and the earlier onset in `continues` (the world's truth
+# agrees: the launch's change never went away). Only with no open incident is such an alert called benign.
 
 # %%
 print("calendar:", world.calendar().to_dict("records"))
-cols = ["signal", "alert_week", "onset", "kind", "calendar_event", "precision_before", "precision_after",
+cols = ["signal", "alert_week", "onset", "kind", "continues", "calendar_event", "precision_before", "precision_after",
         "precision_p", "concept_p", "why"]
 report.diagnosis[cols].round(4)
 
@@ -349,33 +359,60 @@ print("\n".join(lines))
 # **Stage: continuous training.** `pipeline.build_flow()` is a Prefect 3 flow: extract the week (retried on a
 # flaky store), validate it with a pandera schema, check drift, train on the recent window, evaluate against
 # the champion, gate, register the challenger in the MLflow registry and move the `champion` alias only on a
-# pass. It runs here on a temporary local Prefect server in this process; re-running a week registers nothing
-# new (idempotent). The failure path: a week whose data fail validation stops the flow, and the champion stays.
+# pass. It runs here on a local Prefect server in this process; re-running a week registers nothing new
+# (idempotent). The failure path: a week whose data fail validation stops the flow, and the champion stays.
 
 # %%
+import contextlib
 from lifecycle_lab.projects.p04_churn import pipeline
 from lifecycle_lab.deployment import registry
 
 flow_week, folder = P.n_weeks - 4, out / "registry"
-flow = {}
+flow, server = {}, contextlib.ExitStack()  # the server stays up for the next cell; closed there
 if P.run_flow:
     for old in (folder, out / "prefect"):  # a fresh registry and run history for every run of the notebook
         shutil.rmtree(old, ignore_errors=True)
     os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"  # the failure path below is expected: no tracebacks
     pipeline.configure(out / "prefect")
-    with pipeline.local_server():
-        ok = pipeline.run_week(world, flow_week, folder, flaky_failures=1)  # first extract fails, retry runs
-        rerun = pipeline.run_week(world, flow_week, folder)
-        broken = setup.world(P, data_bug=True, bug_week=flow_week)
-        bad = pipeline.run_week(broken, flow_week + 1, folder)  # a broken deploy: validation fails
-        runs = pd.DataFrame(pipeline.flow_runs())[["name", "week", "state"]].drop(columns="name")
-    result = ok.result(_sync=True)  # _sync: the kernel runs an event loop
+    server.enter_context(pipeline.local_server())
+    ok = pipeline.run_week(world, flow_week, folder, flaky_failures=1)  # first extract fails, retry runs
+    rerun = pipeline.run_week(world, flow_week, folder)
+    broken = setup.world(P, data_bug=True, bug_week=flow_week)
+    bad = pipeline.run_week(broken, flow_week + 1, folder)  # a broken deploy: validation fails
+    result = pipeline.run_result(ok)  # the flow's return value, through Prefect's public State.result()
     flow = {"completed": ok.is_completed(), "promoted": bool(result["promote"]),
-            "rerun_new": bool(rerun.result(_sync=True)["new"]), "failed_run_failed": bad.is_failed(),
+            "rerun_new": bool(pipeline.run_result(rerun)["new"]), "failed_run_failed": bad.is_failed(),
             "aliases": registry.aliases(registry.tracking_uri(folder), "churn")}
     print(flow)
     print("the failed run:", bad.message[:160])
-runs if P.run_flow else "flow not run (run_flow=False)"
+
+# %% [markdown]
+# **Triggers: a cron schedule and the drift alert.** In production nobody calls the flow by hand.
+# `pipeline.deploy` registers it on the Prefect server as a *deployment* with a cron schedule (`0 6 * * 1`:
+# Mondays 06:00 UTC, when the week's data are complete); a scheduled run carries no `week` and works out its
+# week from its scheduled time. The alert receiver gets a handler (`pipeline.alert_trigger`) that starts a run
+# of the same deployment for each drift or performance alert. A Prefect worker (`prefect worker start`) would
+# pick these runs up; here `pipeline.execute` runs each one in this process, as a worker's subprocess would.
+# The run history below is read from the engine's API.
+
+# %%
+runs = "flow not run (run_flow=False)"
+if P.run_flow:
+    with server:  # the local server of the cell above; it stops at the end of this block
+        deployment = pipeline.deploy(world, folder)
+        print("deployment:", pipeline.deployment_info(deployment)["schedules"])
+        last_monday = pipeline.GO_LIVE + pd.Timedelta(weeks=P.n_weeks - 1, hours=6)
+        started = [pipeline.trigger(deployment, scheduled=last_monday, tags=["cron"])]  # what the schedule does
+        handler = pipeline.alert_trigger(deployment)
+        (out / "alerts-pipeline.jsonl").unlink(missing_ok=True)
+        with alerts.LocalReceiver(handler=handler) as rx_pipeline:  # the pipeline's subscription to the alerts
+            alerts.send_alerts(new.to_dict("records"), rx_pipeline.url, out / "alerts-pipeline.jsonl")
+        started += handler.started
+        states = pipeline.execute(*started)  # the worker's part, in a worker process
+        history = pd.DataFrame(pipeline.flow_runs(deployment_id=deployment))
+    flow.update(deployed_runs=[s.name for s in states], alert_runs=len(handler.started))
+    runs = history[["week", "state", "tags"]].assign(tags=lambda d: d.tags.map(", ".join))
+runs
 
 # %% [markdown]
 # ## 7. Retraining policies compared over the year
@@ -384,15 +421,24 @@ runs if P.run_flow else "flow not run (run_flow=False)"
 # (PSI > 0.1 on a numeric input) and performance-triggered (precision on the newest labelled week more than 10 %
 # below the model's own at training). Total cost = error cost (the cost matrix on every week's flags) + the
 # number of retrains x `retrain_cost`.
+#
+# **The prices, stated** (`p04_churn/model.py`, `policies.py`): a wasted offer EUR 50, a missed churner EUR 250
+# (EUR 1,000 of margin, 30 % of which an offer keeps, minus the offer); a retrain EUR 20 in an automated
+# pipeline (minutes of compute and a 15-minute review of the gate's report) or EUR 1,000 by hand (a data
+# scientist's day and a half). Most of the error cost is unavoidable (churners no model sees coming), so
+# read `saved_vs_never` and `break_even_retrain_cost`: a policy beats never retraining exactly when a
+# retrain costs less than its break-even. Here the launch made usage less informative for every model, so a
+# retrain buys back little precision, and the price of a retrain decides the ranking.
 
 # %%
 policy_runs = {p: pol.run_policy(world, p) for p in pol.POLICIES}
 table = pol.compare_policies(world, pol.PolicyCosts(retrain=P.retrain_cost), runs=policy_runs)
 table.round(4).to_csv(out / "policy_comparison.csv", index=False)
-dearer = pol.compare_policies(world, pol.PolicyCosts(retrain=10 * P.retrain_cost), runs=policy_runs)
+dearer = pol.compare_policies(world, pol.PolicyCosts(retrain=pol.MANUAL_RETRAIN), runs=policy_runs)
 print(f"best at EUR {P.retrain_cost:,.0f} a retrain: {table.policy.iloc[0]}; "
-      f"at ten times that: {dearer.policy.iloc[0]}")
-table.round(4)
+      f"by hand, at EUR {pol.MANUAL_RETRAIN:,.0f}: {dearer.policy.iloc[0]}")
+print("ranking by hand:", ", ".join(dearer.policy))
+table.round(2)
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 4))
@@ -413,8 +459,9 @@ ax.legend(fontsize=8); plt.tight_layout(); plt.show()
 ex6 = exercises.choose_policy(table)
 ### BEGIN SOLUTION
 answer = {"policy": table.policy.iloc[0],
-          "defence": f"{table.policy.iloc[0]} has the lowest total cost: the precision each extra retrain buys "
-                     f"back is worth less than the EUR {P.retrain_cost:,.0f} a retrain costs"}
+          "defence": f"{table.policy.iloc[0]} has the lowest total cost at EUR {P.retrain_cost:,.0f} a retrain: "
+                     f"the errors it avoids, and the precision they buy, are worth more than its "
+                     f"{int(table.retrains.iloc[0])} retrains cost; the break-even column says when that changes"}
 ### END SOLUTION
 #> answer = None  # {"policy": ..., "defence": "..."}
 answer = ex6.check(answer)
@@ -451,7 +498,7 @@ print("open it:", " ".join(evidently_ui.ui_command(where, 8000)))
 # | concern | here (this notebook) | in production at scale |
 # |---|---|---|
 # | serving | batch scoring in this process | a batch job on Kubernetes, or an online model server (KServe) |
-# | orchestration | Prefect 3 flow on a temporary local server, run by hand and by the drift alert | Prefect workers or Airflow on a cluster; **a cron deployment is not built yet** |
+# | orchestration | Prefect 3 flow on a local server in this process: a deployment with a cron schedule, runs started by the schedule and by the drift alert, executed in this process | Prefect workers (or Airflow) on a cluster pulling the scheduled runs from a Prefect server with a database |
 # | features | computed from the simulated week | a feature store with point-in-time correct joins |
 # | validation | pandera schema in the flow | the same, or Great Expectations, at the ingestion boundary |
 # | registry | MLflow on SQLite, `champion` alias | MLflow (or a cloud registry) on a database server, with approvals |

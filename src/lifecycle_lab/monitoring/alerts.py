@@ -10,6 +10,7 @@ JSON-lines file (the audit of who was paged for what). Standard library only.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,16 @@ def slack_payload(alert: Mapping, *, model: str = "churn") -> dict:
     """The Slack incoming-webhook body of one alert: `text` (the fallback every client shows) and blocks."""
     text = f":rotating_light: [{model}] {alert['signal']} alert in week {int(alert['week'])}: {alert['reason']}"
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+_TEXT = re.compile(r"\] (?P<signal>\w+) alert in week (?P<week>-?\d+): ")
+
+
+def parse_payload(payload: Mapping) -> dict | None:
+    """The signal and week of a payload made by `slack_payload` (None for any other message): what a
+    receiver that acts on alerts (e.g. starts a retraining run) reads from the message."""
+    m = _TEXT.search(str(payload.get("text", "")))
+    return None if m is None else {"signal": m["signal"], "week": int(m["week"])}
 
 
 def _key(alert: Mapping) -> str:
@@ -73,10 +84,12 @@ class LocalReceiver:
     """A webhook receiver on 127.0.0.1 that accepts Slack's payload (JSON with `text`) and keeps it.
 
     Use as a context manager: `with LocalReceiver() as rx: send_alerts(..., rx.url, ...); rx.received`.
-    A body without `text` gets 400, as Slack answers `no_text`.
+    A body without `text` gets 400, as Slack answers `no_text`. `handler`, if given, is called with each
+    accepted payload before the answer (a receiver that acts on alerts, e.g. starts a pipeline run); if it
+    raises, the receiver answers 500 and the sender keeps the alert unsent.
     """
 
-    def __init__(self):
+    def __init__(self, handler=None):
         self.received: list[dict] = []
         outer = self
 
@@ -88,11 +101,17 @@ class LocalReceiver:
                     good = isinstance(payload, dict) and isinstance(payload.get("text"), str)
                 except ValueError:
                     good = False
-                if good:
+                status, text = (200, b"ok") if good else (400, b"no_text")
+                if good and handler is not None:
+                    try:
+                        handler(payload)
+                    except Exception:  # noqa: BLE001 - any failure of the action refuses the alert
+                        status, text = 500, b"handler_failed"
+                if status == 200:
                     outer.received.append(payload)
-                self.send_response(200 if good else 400)
+                self.send_response(status)
                 self.end_headers()
-                self.wfile.write(b"ok" if good else b"no_text")
+                self.wfile.write(text)
 
             def log_message(self, *args):  # quiet
                 pass

@@ -114,13 +114,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: Callable, as_of: int,
             baseline_precision: float, threshold: float, calendar: "pd.DataFrame | None" = None,
             settings: DiagnosisSettings = DiagnosisSettings(), score_col: str = "score",
-            label_col: str = "churned", known_col: str = "label_week", bug_since: int | None = None) -> dict:
+            label_col: str = "churned", known_col: str = "label_week", bug_since: int | None = None,
+            known_drift: Sequence[str] = ()) -> dict:
     """Classify the change that starts at scored week `onset`, with the evidence a reviewer can check.
 
     `design(frame)` returns the numeric design matrix of rows (e.g. the deployed model's transformed
     inputs); `log` holds the scored rows with their scores and labels; only labels known by `as_of` are
     used. `bug_since` is the onset of a data bug found earlier and still live: a window that straddles it
-    cannot separate the bug from anything else.
+    cannot separate the bug from anything else. `known_drift` names inputs whose drift an earlier
+    incident already explained as benign (a season still going on): they do not count as new drift here.
 
     The rules, in order: a step in one feature -> data bug; a window straddling a live bug -> data bug;
     the base rate moved (two-proportion test) while the scores of churners and of stayers kept their
@@ -137,6 +139,7 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
     steps = at[at["step_psi"] > s.step_limit].sort_values("step_psi", ascending=False)
     drifted = sorted(set(drift[(drift["week"] >= onset) & (drift["week"] < onset + s.window)
                                & (drift["psi"] > s.psi_limit)]["feature"]))
+    new_drift = [f for f in drifted if f not in set(known_drift)]
     event = None
     if calendar is not None and len(calendar):
         near = calendar[(calendar["week"] - onset).abs() <= 1]
@@ -146,7 +149,7 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
           "calendar_event": event, "label_shift_p": math.nan, "concept_p": math.nan, "intercept_change": math.nan,
           "base_rate_p": math.nan, "class_scores_p": math.nan, "precision_p": math.nan, "bbse_change": math.nan,
           "base_rate_change": math.nan, "bbse_z": math.nan, "bbse_gap_z": math.nan,
-          "precision_before": math.nan, "precision_after": math.nan, "labels_after": 0}
+          "precision_before": math.nan, "precision_after": math.nan, "labels_after": 0, "continues": None}
     window = log[(log["week"] >= onset - s.window) & (log["week"] < onset + s.window) & (log[known_col] <= as_of)]
     after = window["week"].to_numpy() >= onset
     if after.sum() >= 200 and (~after).sum() >= 200:
@@ -180,11 +183,11 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
                                     f"p={ev['base_rate_p']:.1e}) while churners' and stayers' scores kept their "
                                     f"distributions (KS p >= {ev['class_scores_p']:.2f}) and the scores' shift "
                                     f"predicts it ({ev['bbse_change']:+.3f} vs {ev['base_rate_change']:+.3f} seen)")
-    elif not drifted and (ev["concept_p"] < s.alpha or ev["precision_p"] < s.alpha_precision):
+    elif not new_drift and (ev["concept_p"] < s.alpha or ev["precision_p"] < s.alpha_precision):
         kind, why = "concept_drift", (f"P(Y|X) moved at week {onset}, inputs stable: precision "
                                       f"{ev['precision_before']:.3f} -> {ev['precision_after']:.3f} "
                                       f"(p={ev['precision_p']:.1e}), change test p={ev['concept_p']:.1e}")
-    elif drifted:
+    elif new_drift:
         fits = not ev["concept_p"] < s.alpha
         kind = "benign" if fits else "data_drift"
         why = (f"inputs {drifted} moved and the model {'still fits' if fits else 'no longer fits'} the labels "
@@ -235,17 +238,49 @@ def diagnose(log: "pd.DataFrame", drift: "pd.DataFrame", timeline: "pd.DataFrame
              as_of: int, baseline_precision: float, threshold: float, consecutive: int, label_delay: int,
              window: int = 1, calendar: "pd.DataFrame | None" = None, settings: DiagnosisSettings = DiagnosisSettings(),
              **columns) -> "pd.DataFrame":
-    """Every alert signal's onset, examined: one row per signal with its kind, reason and evidence."""
+    """Every alert signal's onset, examined: one row per signal with its kind, reason and evidence.
+
+    A performance alert whose onset shows no new change while precision is still below the floor, after an
+    earlier concept drift, label shift or data drift that nothing remediated (the log is one model's), is
+    that earlier incident still in effect: it gets the earlier kind and `continues` = the earlier onset.
+    """
     import pandas as pd
 
-    rows, bug_since = [], None
-    for sig in onsets(timeline, consecutive=consecutive, label_delay=label_delay, window=window):
+    rows, bug_since, open_incident, benign_inputs = [], None, None, set()
+    floor = baseline_precision * (1 - settings.precision_drop)
+    signals = onsets(timeline, consecutive=consecutive, label_delay=label_delay, window=window)
+    # a step in one input while the drift alert is already on (a broken deploy during a season) is a change
+    # of its own: it gets an onset although no new drift run starts there
+    drift_onsets = [r["onset"] for r in signals if r["signal"] == "drift"]
+    alerting = timeline.set_index("week")["psi_alert"] if "psi_alert" in timeline else {}
+    for week in sorted(drift.loc[drift["step_psi"] > settings.step_limit, "week"].unique()):
+        if bool(alerting.get(week, False)) and all(abs(int(week) - o) > 1 for o in drift_onsets):
+            signals.append({"signal": "drift", "alert_week": int(week), "onset": int(week)})
+            drift_onsets.append(int(week))
+    signals.sort(key=lambda r: (r["onset"], r["signal"]))
+    for sig in signals:
         ev = examine(log, drift, sig["onset"], design=design, as_of=as_of, baseline_precision=baseline_precision,
-                     threshold=threshold, calendar=calendar, settings=settings, bug_since=bug_since, **columns)
+                     threshold=threshold, calendar=calendar, settings=settings, bug_since=bug_since,
+                     known_drift=sorted(benign_inputs), **columns)
+        if ev["kind"] == "benign":
+            benign_inputs.update(ev["drifted"])
         if ev["kind"] == "data_bug" and bug_since is None:
             bug_since = sig["onset"]
+        # No new change at this onset, but precision is still below the floor while an earlier incident
+        # was never remediated (the same model scored on): the earlier incident is still in effect, a
+        # re-alert of it, not noise.
+        if (ev["kind"] == "benign" and open_incident is not None and not ev["drifted"]
+                and ev["step_feature"] is None and sig["signal"] == "performance"
+                and ev["precision_after"] < floor):
+            first = open_incident
+            ev.update(kind=first["kind"], continues=first["onset"],
+                      why=f"no new change at week {sig['onset']} (change test p={ev['concept_p']:.2f}), but precision "
+                          f"{ev['precision_after']:.3f} is still below {floor:.3f}: the {first['kind']} that began in "
+                          f"week {first['onset']} is still in effect (the model that scores was not replaced)")
+        elif ev["kind"] in ("concept_drift", "label_shift", "data_drift") and open_incident is None:
+            open_incident = {"kind": ev["kind"], "onset": sig["onset"]}
         rows.append({**sig, **ev})
-    cols = ["signal", "alert_week", "onset", "kind", "why", "step_feature", "drifted", "calendar_event",
+    cols = ["signal", "alert_week", "onset", "kind", "continues", "why", "step_feature", "drifted", "calendar_event",
             "concept_p", "base_rate_p", "class_scores_p", "intercept_change", "precision_before",
             "precision_after", "precision_p", "labels_after"]
     return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)

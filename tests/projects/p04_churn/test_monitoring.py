@@ -93,3 +93,14 @@ def test_the_seed_story_over_a_full_year_is_diagnosed_as_concept_drift_at_the_la
     found = report.diagnosis[report.diagnosis.kind == "concept_drift"]
     assert len(found) and abs(found.onset.iloc[0] - world.scenario.launch_week) <= 3
     assert _problems(report) == {"concept_drift"}
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_later_alert_while_the_launch_is_still_in_effect_is_that_incident_not_noise(seed):
+    world = ChurnWorld(seed=seed)  # the default year: these seeds re-alert after the first incident
+    report = op.operate(world)
+    first, *later = report.diagnosis.itertuples()
+    assert first.kind == "concept_drift" and later  # the precision floor is crossed again later in the year
+    for row in later:
+        assert "concept_drift" in world.active(row.onset)  # the world's truth at that onset
+        assert row.kind == "concept_drift" and row.continues == first.onset and "still in effect" in row.why

@@ -72,3 +72,25 @@ def test_bad_policies_are_refused():
         pol.run_policy(_world(0), "sometimes")
     with pytest.raises(pol.PolicyError, match="retrain"):
         pol.PolicyCosts(retrain=-1)
+
+
+@functools.lru_cache(maxsize=1)
+def _year_runs():
+    world = ChurnWorld()  # the notebook's default year, seed 0
+    return world, {p: pol.run_policy(world, p) for p in pol.POLICIES}
+
+
+def test_at_seed_0_the_ranking_flips_between_an_automated_and_a_manual_retrain():
+    world, runs = _year_runs()
+    cheap = pol.compare_policies(world, pol.PolicyCosts(), runs=runs)  # the automated retrain's price
+    dear = pol.compare_policies(world, pol.PolicyCosts(retrain=pol.MANUAL_RETRAIN), runs=runs)
+    assert cheap.policy.iloc[0] in ("weekly", "monthly", "performance")
+    assert dear.policy.iloc[0] == "never"
+    # the break-even is where the order of a policy and "never" flips, recomputed from the weekly runs
+    never = runs["never"].error_cost.sum()
+    row = cheap.set_index("policy").loc[cheap.policy.iloc[0]]
+    assert row.break_even_retrain_cost == pytest.approx((never - runs[row.name].error_cost.sum()) / row.retrains)
+    assert pol.AUTOMATED_RETRAIN < row.break_even_retrain_cost < pol.MANUAL_RETRAIN
+    for price, wins in ((row.break_even_retrain_cost * 0.9, True), (row.break_even_retrain_cost * 1.1, False)):
+        t = pol.compare_policies(world, pol.PolicyCosts(retrain=price), runs=runs).set_index("policy")
+        assert (t.loc[row.name, "total_cost"] < t.loc["never", "total_cost"]) == wins

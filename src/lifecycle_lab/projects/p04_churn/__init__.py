@@ -11,8 +11,9 @@ from lifecycle_lab.projects.p04_churn.parameters import NOTEBOOK, PARAMETERS
 
 ARTEFACTS = [
     Artefact("Prediction audit log",
-             "audit_log.csv",
-             "every weekly prediction: customer, model version, inputs hash, score, decision"),
+             "audit_log.sqlite",
+             "every weekly prediction once (SQLite table `predictions`): week, customer, model version, "
+             "inputs hash, score, decision"),
     Artefact("Alert log",
              "alerts.jsonl",
              "the deduplicated alerts posted to the webhook, in Slack's JSON format"),

@@ -120,7 +120,7 @@ def promotion(promote: bool, result) -> DecisionExercise:
 @EXERCISES.exercise("ex6", "choose the retraining policy by cost")
 def choose_policy(table) -> DecisionExercise:
     """Exercise 6: the policy with the lowest total cost in the comparison, defended in a sentence."""
-    best = str(table.sort_values("total_cost")["policy"].iloc[0])
+    best = str(table.sort_values("total_cost", kind="stable")["policy"].iloc[0])  # ties: the table's order
     return DecisionExercise(
         {"policy": Field("never, weekly, monthly, drift or performance", choices=list(POLICIES), expected=best,
                          why="the lowest total_cost wins"),

@@ -15,6 +15,7 @@ import numpy as np
 
 from lifecycle_lab.monitoring import diagnosis as dx
 from lifecycle_lab.monitoring import evidently_ui, weekly
+from lifecycle_lab.monitoring.audit import AuditLog
 from lifecycle_lab.projects.p04_churn import model as churn_model
 from lifecycle_lab.projects.p04_churn.world import CATEGORICAL, FEATURES, NUMERIC, ChurnWorld
 
@@ -48,6 +49,14 @@ def score_weeks(world: ChurnWorld, model, weeks, *, version: str = "1") -> "pd.D
 def audit_columns(log: "pd.DataFrame") -> "pd.DataFrame":
     """The prediction log for audit: who was scored, by which model, on which inputs, with what result."""
     return log[["week", "customer_id", "model_version", "inputs_hash", "score", "flag"]]
+
+
+def log_predictions(log: "pd.DataFrame", path) -> tuple[AuditLog, int]:
+    """Store the audit columns in the audit log at `path` (a SQLite file or a SQLAlchemy URL), once per
+    (week, customer, model version): returns the log and how many rows were new."""
+    store = AuditLog(path)
+    rows = audit_columns(log).rename(columns={"customer_id": "entity_id", "flag": "decision"})
+    return store, store.append(rows)
 
 
 @dataclass

@@ -7,14 +7,23 @@ champion stays) -> drift check -> train a challenger on the newest labelled week
 store is flaky: `flaky_failures` makes its first attempts fail, to show them). Idempotent per week: a week
 whose model is already registered is not registered again (the run is found by its `pipeline_week` tag).
 
-Prefect runs without any server configured: it starts a temporary local server for the process. Every file
-it writes (its database, logs) goes under PREFECT_HOME, set here to a folder of the build directory
-before prefect is imported; telemetry off. Run history comes from Prefect's own API (`flow_runs`).
+Prefect runs on a local server in this process (`local_server`). Every file it writes (its database, logs)
+goes under PREFECT_HOME, set here to a folder of the build directory before prefect is imported; telemetry
+off. Run history comes from Prefect's own API (`flow_runs`).
+
+Triggers: `deploy` registers the flow as a deployment with a cron schedule (every Monday 06:00 UTC, the
+week's scoring day) on that server; a scheduled run without a `week` parameter works out its week from its
+scheduled start time (weeks since `GO_LIVE`). The drift alert starts a run too: `alert_trigger` is a
+webhook handler that creates a flow run of the deployment for the alert's week. A worker process
+(`prefect worker start`, or `flow.serve()`) would pick those runs up; here `execute` runs one in this
+process the way a worker's subprocess does (`prefect.flow_engine.run_flow` on the run the server holds).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -25,6 +34,7 @@ from lifecycle_lab.base import paths
 from lifecycle_lab.base.errors import LifecycleLabError
 from lifecycle_lab.deployment import registry
 from lifecycle_lab.monitoring import drift as monitor
+from lifecycle_lab.monitoring.alerts import parse_payload
 from lifecycle_lab.projects.p04_churn import model as churn_model
 from lifecycle_lab.projects.p04_churn import policies
 from lifecycle_lab.projects.p04_churn.world import NUMERIC, PLANS, REGIONS, ChurnWorld
@@ -34,6 +44,13 @@ EXPERIMENT = "p04-churn-ct"
 CHAMPION = "champion"
 TRAIN_WEEKS = 6
 HOLDOUT_WEEKS = 2
+FLOW_NAME = "churn-weekly-ct"
+DEPLOYMENT = "weekly"
+CRON = "0 6 * * 1"
+"""Every Monday at 06:00 (UTC): the week's scoring data is complete by then."""
+GO_LIVE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+"""Monday of scored week 0: a scheduled run's week is the number of whole weeks from here to its start.
+In the past on purpose: a run scheduled in the future waits for its time (the engine holds it)."""
 
 
 class PipelineError(LifecycleLabError, RuntimeError):
@@ -211,13 +228,31 @@ def build_flow():
     tasks = {fn: task(fn, cache_policy=NONE, **({"retries": 2, "retry_delay_seconds": 0} if fn is extract else {}))
              for fn in (extract, validate, drift_check, train, evaluate, register)}
 
-    @flow(name="churn-weekly-ct", validate_parameters=False)
-    def weekly_pipeline(scenario: dict, week: int, uri: str, artifact_root: str, flaky_failures: int = 0,
-                        counter: str = "") -> dict:
+    def weekly_pipeline(scenario: dict, uri: str, artifact_root: str, week: int | None = None,
+                        flaky_failures: int = 0, counter: str = "") -> dict:
+        if week is None:  # a run of the cron schedule: the week it was scheduled for
+            from prefect.runtime import flow_run
+
+            week = scheduled_week(flow_run.scheduled_start_time)
         return steps(scenario, week, uri, artifact_root, flaky_failures=flaky_failures, counter=counter,
                      call=lambda fn, *a: tasks[fn](*a))
 
-    return weekly_pipeline
+    weekly_pipeline.__qualname__ = "weekly_pipeline"  # its entrypoint: this module's `weekly_pipeline`
+    # results persisted (JSON under PREFECT_HOME): a run executed by a worker process can be read back
+    return flow(name=FLOW_NAME, validate_parameters=False, persist_result=True,
+                result_serializer="json")(weekly_pipeline)
+
+
+def scheduled_week(start) -> int:
+    """The scored week a run scheduled at `start` (a datetime) is for: whole weeks since GO_LIVE."""
+    start = start if start.tzinfo else start.replace(tzinfo=dt.timezone.utc)
+    return (start - GO_LIVE).days // 7
+
+
+def __getattr__(name):  # the deployment's entrypoint `...pipeline:weekly_pipeline` loads the built flow
+    if name == "weekly_pipeline":
+        return build_flow()
+    raise AttributeError(name)
 
 
 @contextlib.contextmanager
@@ -291,13 +326,150 @@ def run_week(world: ChurnWorld, week: int, folder: str | Path, *, flaky_failures
                 flaky_failures=flaky_failures, counter=str(counter), return_state=True)
 
 
-def flow_runs(limit: int = 50) -> list[dict]:
-    """The run history from Prefect's API: name, state, start time, parameters' week."""
+def flow_runs(limit: int = 50, deployment_id=None) -> list[dict]:
+    """The run history from Prefect's API (oldest first): name, state, week, tags, deployment, start time.
+    A run of the cron schedule carries no `week` parameter: its week is the one it was scheduled for."""
     build_flow()
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.client.schemas.sorting import FlowRunSort
 
+    only = None if deployment_id is None else DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(limit=limit, sort=FlowRunSort.START_TIME_ASC)
-    return [{"id": str(r.id), "name": r.name, "state": r.state_name, "week": r.parameters.get("week"),
-             "start": r.start_time} for r in runs]
+        runs = client.read_flow_runs(limit=limit, sort=FlowRunSort.START_TIME_ASC, deployment_filter=only)
+
+    def week(r):
+        w = r.parameters.get("week")
+        return scheduled_week(r.expected_start_time) if w is None and r.deployment_id else w
+
+    return [{"id": str(r.id), "name": r.name, "state": r.state_name, "week": week(r), "tags": sorted(r.tags),
+             "deployment": str(r.deployment_id) if r.deployment_id else None, "start": r.start_time} for r in runs]
+
+
+def _blocking(fn, *args, **kwargs):
+    """Call one of Prefect's dual sync/async functions and get its value, even inside a notebook.
+
+    Why: Prefect's public functions that talk to the server (`State.result`, `Flow.to_deployment`,
+    `RunnerDeployment.apply`, `run_deployment`) return a coroutine when an event loop is running in the
+    thread, as it is in a Jupyter kernel. In a worker thread (no loop; a copy of the caller's context, where
+    the API URL of `local_server` lives) they return the value.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(contextvars.copy_context().run, fn, *args, **kwargs).result()
+
+
+def run_result(state):
+    """The flow's return value from its final state, through Prefect's public `State.result()` (in a
+    notebook too: `_blocking`). Raises the flow's error if it failed."""
+    return _blocking(state.result)
+
+
+# -- the deployment: a cron schedule and the drift alert start runs -------------------------------------
+
+def deploy(world: ChurnWorld, folder: str | Path, *, cron: str = CRON, name: str = DEPLOYMENT) -> str:
+    """Register the flow as a deployment with a cron schedule on the server in use (inside
+    `local_server`); its default parameters point at the registry in `folder` (champion registered).
+    Deploying again updates the same deployment. Returns the deployment's id."""
+    from dataclasses import asdict
+
+    from prefect.deployments.runner import EntrypointType
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    uri = registry.tracking_uri(folder)
+    ensure_champion(world, uri, folder / "artifacts")
+    deployment = _blocking(
+        build_flow().to_deployment, name=name, cron=cron, entrypoint_type=EntrypointType.MODULE_PATH,
+        parameters={"scenario": asdict(world.scenario), "uri": uri, "artifact_root": str(folder / "artifacts")},
+        description="weekly continuous training of the churn model", tags=["p04"])
+    return str(_blocking(deployment.apply))
+
+
+def deployment_info(deployment_id) -> dict:
+    """The deployment as the server holds it: name, entrypoint and schedules (cron, timezone, active)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment(deployment_id)
+    return {"name": d.name, "entrypoint": d.entrypoint, "parameters": sorted(d.parameters),
+            "schedules": [{"cron": s.schedule.cron, "timezone": s.schedule.timezone, "active": s.active}
+                          for s in d.schedules]}
+
+
+def trigger(deployment_id, *, week: int | None = None, scheduled: dt.datetime | None = None,
+            tags=()) -> str:
+    """Create a flow run of the deployment (state Scheduled) for `week`, or for the week of its
+    `scheduled` time (what the cron schedule does). Returns the run's id; `execute` runs it."""
+    from prefect.deployments import run_deployment
+
+    if scheduled is not None and scheduled > dt.datetime.now(dt.timezone.utc):
+        raise PipelineError(f"scheduled={scheduled.isoformat()} is in the future: the engine would hold the run "
+                            f"until then; schedule a week whose Monday has passed")
+    params = {} if week is None else {"week": int(week)}
+    run = _blocking(run_deployment, deployment_id, parameters=params, scheduled_time=scheduled, timeout=0,
+                    tags=list(tags), as_subflow=False)
+    return str(run.id)
+
+
+def execute(*flow_run_ids, timeout: float = 600.0) -> list:
+    """Run scheduled flow runs of the deployment the way a worker does: in a separate process (this module
+    run as `python -m ...pipeline execute ID...`), which loads the flow, takes each run from the server
+    and runs it, while the server records its states. Returns the final states, read from the server
+    (`run_result` reads each run's persisted result). Call inside `local_server`."""
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise PipelineError("no Prefect server to take the runs from: call execute inside `local_server()`")
+    env = {**os.environ, "PREFECT_API_URL": url, "DO_NOT_TRACK": "1"}
+    proc = subprocess.run([sys.executable, "-m", "lifecycle_lab.projects.p04_churn.pipeline", "execute",
+                           *map(str, flow_run_ids)], env=env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise PipelineError(f"the worker process failed (exit {proc.returncode}): {proc.stderr[-600:]}")
+    with get_client(sync_client=True) as client:
+        return [client.read_flow_run(i).state for i in flow_run_ids]
+
+
+def _work(flow_run_ids) -> None:
+    """The worker process: run each flow run in this process's main thread (no event loop running)."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+
+    flow = build_flow()
+    for run_id in flow_run_ids:
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(run_id)
+        run_flow(flow, flow_run=run, parameters=run.parameters, return_type="state")
+
+
+def alert_trigger(deployment_id, signals=("drift", "performance")):
+    """A webhook handler (for `monitoring.alerts.LocalReceiver(handler=...)`) that starts a flow run of
+    the deployment for each alert of one of `signals`; the ids of the runs it started are in
+    `handler.started`. It runs in the receiver's request thread, in a copy of the caller's context (the
+    Prefect API URL of `local_server` lives there)."""
+    context = contextvars.copy_context()
+    started: list[str] = []
+
+    def handler(payload):
+        alert = parse_payload(payload)
+        if alert is not None and alert["signal"] in signals:
+            run_id = context.copy().run(trigger, deployment_id, week=alert["week"],
+                                        tags=["alert", f"{alert['signal']}-alert"])
+            started.append(run_id)
+
+    handler.started = started
+    return handler
+
+
+if __name__ == "__main__":  # pragma: no cover - the worker process started by `execute`
+    import sys
+
+    if sys.argv[1:2] != ["execute"]:
+        raise SystemExit("usage: python -m lifecycle_lab.projects.p04_churn.pipeline execute FLOW_RUN_ID...")
+    _work(sys.argv[2:])

@@ -122,11 +122,20 @@ def promotion(champion, challenger, holdout: "pd.DataFrame", *, costs: Costs = c
 
 # -- retraining policies over the year -------------------------------------------------------------------
 
+AUTOMATED_RETRAIN = 20.0
+"""EUR per retrain in an automated pipeline (an assumption, stated): the compute of a run (extract,
+validate, fit, evaluate, register: minutes on a small VM, under EUR 1) and a reviewer reading the gate's
+report for 15 minutes at EUR 80 an hour before the alias moves."""
+MANUAL_RETRAIN = 1_000.0
+"""EUR per retrain done by hand: a data scientist's day and a half at EUR 80 an hour (pull the data, refit,
+validate, hand over the deploy)."""
+
+
 @dataclass(frozen=True)
 class PolicyCosts:
     """What a retrain costs (compute, assembling and checking labels, review) beside the error costs."""
 
-    retrain: float = 2_000.0
+    retrain: float = AUTOMATED_RETRAIN
     errors: Costs = churn_model.COSTS
 
     def __post_init__(self):
@@ -187,7 +196,10 @@ def run_policy(world: ChurnWorld, policy: str, *, window: int = 8, psi_limit: fl
 
 def compare_policies(world: ChurnWorld, costs: PolicyCosts = PolicyCosts(), policies=POLICIES,
                      runs: dict | None = None, **kwargs) -> "pd.DataFrame":
-    """One row per policy: retrains, mean precision, error cost, retraining cost, total; ranked by total.
+    """One row per policy: retrains, mean precision, error cost, retraining cost, total; ranked by total
+    (ties: fewer retrains first). With "never" among the policies, also the error cost each saves against
+    never retraining and its break-even retrain cost (saving / retrains): the policy beats never exactly
+    when a retrain costs less than that; negative means it loses at any price.
 
     `runs` ({policy: run_policy(...) frame}) reuses weeks already simulated: pricing the same runs at
     another retraining cost needs no new simulation.
@@ -202,6 +214,13 @@ def compare_policies(world: ChurnWorld, costs: PolicyCosts = PolicyCosts(), poli
         err = float(r["error_cost"].sum())
         rows.append({"policy": p, "retrains": n, "mean_precision": float(r["precision"].mean()),
                      "error_cost": err, "retrain_cost": n * costs.retrain, "total_cost": err + n * costs.retrain})
-    table = pd.DataFrame(rows).sort_values("total_cost", ignore_index=True)
+    table = pd.DataFrame(rows)
+    if "never" in set(table["policy"]):
+        never = float(table.loc[table["policy"] == "never", "error_cost"].iloc[0])
+        saved = never - table["error_cost"]
+        table["saved_vs_never"] = saved
+        table["break_even_retrain_cost"] = np.where(table["retrains"] > 0, saved / table["retrains"].where(
+            table["retrains"] > 0), np.nan)
+    table = table.sort_values(["total_cost", "retrains"], ignore_index=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
