@@ -504,7 +504,7 @@ print("open it:", " ".join(evidently_ui.ui_command(where, 8000)))
 # | registry | MLflow on SQLite, `champion` alias | MLflow (or a cloud registry) on a database server, with approvals |
 # | monitoring | PSI / KS / precision tables and plots; weekly Evidently snapshots in a local Evidently UI workspace (a folder), served by `evidently ui` on 127.0.0.1 | Evidently (or another monitoring service) on a server with a database and object store, snapshots written by the scoring job, access control |
 # | alerts | Slack-format JSON posted to a local receiver, deduplicated | a real Slack / PagerDuty webhook with on-call routing |
-# | audit | CSV log with inputs hashes | an append-only store with retention rules |
+# | audit | a SQLite table through SQLAlchemy, one row per (week, customer, model version), inputs as a hash | an append-only table in the warehouse (or object store) with retention rules and access control |
 
 # %% [markdown]
 # ## Summary
