@@ -116,16 +116,18 @@ def runs_from_prometheus(url: str, *, job: str = JOB, hours: float = 24 * 31, st
     end = time.time() if now is None else now
     start = end - hours * 3600
     step = step or max(1.0, min(60.0, hours * 3600 / 10_000))
+    # Samples are grouped by (time, model_version): the five series of one push share their labels, and at a
+    # step where Prometheus still looks back at the previous push (a different model_version), mixing the two
+    # would make a run that never happened (one push's timestamp with the other's outcome).
     series = {}
     for name in RUN_SERIES:
         for r in query_range(url, f'{name}{{job="{job}"}}', start, end, step):
             version = r["metric"].get("model_version", "")
             for t, v in r["values"]:
-                series.setdefault(t, {})[name] = v
-                series[t]["model_version"] = version
+                series.setdefault((t, version), {"model_version": version})[name] = v
     rows, seen = [], set()
-    for t in sorted(series):
-        sample = series[t]
+    for key in sorted(series):
+        sample = series[key]
         stamp = sample.get("batch_last_run_timestamp_seconds")
         if stamp is None or stamp in seen or len(sample) < len(RUN_SERIES) + 1:
             continue

@@ -106,7 +106,10 @@ scrape_configs:
     static_configs: [{{targets: ['127.0.0.1:{ports['pushgateway']}']}}]
 """)
         commands = {
-            "pushgateway": [bins["pushgateway"], f"--web.listen-address=127.0.0.1:{ports['pushgateway']}"],
+            # Debian's build persists pushes to /var/lib/prometheus/pushgateway.data by default: an empty
+            # file name keeps them in memory, so one run's pushes never reach the next run's gateway
+            "pushgateway": [bins["pushgateway"], f"--web.listen-address=127.0.0.1:{ports['pushgateway']}",
+                            "--persistence.file="],
             "alertmanager": [bins["alertmanager"], f"--config.file={tmp / 'alertmanager.yml'}",
                              f"--storage.path={tmp / 'am-data'}", "--cluster.listen-address=",
                              f"--web.listen-address=127.0.0.1:{ports['alertmanager']}"],
