@@ -168,10 +168,36 @@ def _pip() -> list[str]:
     return [sys.executable, "-m", "pip"]
 
 
+def build_requirements(pyproject: Path = ROOT / "pyproject.toml", lock: Path = ROOT / "requirements.lock") -> list[str]:
+    """`name==version` of the package's build backend ([build-system] requires, e.g. setuptools) at the full
+    lock's pins: `pip install .` in an image builds the package in an isolated environment, offline, from the
+    wheelhouse, so the backend must be there even for an image whose own lock (the service's) does not pin it."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {canonicalize_name(r.partition("==")[0]): r for r in lock_requirements(lock)}
+    reqs = []
+    for spec in tomllib.loads(pyproject.read_text())["build-system"]["requires"]:
+        name = canonicalize_name(Requirement(spec).name)
+        if name not in pins:
+            raise ImageError(f"the build requirement {spec!r} of pyproject.toml has no pin in {lock.name}: "
+                             f"add it to the dev extra and run `make lock`")
+        reqs.append(pins[name])
+    return reqs
+
+
+def wheelhouse_requirements(lock: Path = ROOT / "requirements.lock") -> list[str]:
+    """Every wheel an image built from `lock` installs: the lock's pins, the build backend, and uv."""
+    return sorted(set(lock_requirements(lock) + build_requirements()) | {f"uv=={UV_VERSION}"})
+
+
 def build_wheelhouse(lock: Path = ROOT / "requirements.lock", folder: Path = WHEELHOUSE, *, log=None) -> Step:
-    """Download the wheels the lock pins (and uv) that `folder` lacks; the builds install only from there."""
+    """Download the wheels an image built from `lock` needs (`wheelhouse_requirements`) that `folder` lacks;
+    the builds install only from there."""
     start = time.monotonic()
-    wanted = lock_requirements(lock) + [f"uv=={UV_VERSION}"]
+    wanted = wheelhouse_requirements(lock)
     missing = missing_wheels(wanted, folder)
     if missing:
         folder.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,20 @@ def test_lock_requirements_follow_the_markers_of_each_python():
     assert len(both) < len(pins)
 
 
+def test_the_service_wheelhouse_holds_the_build_backend_its_lock_does_not_pin():
+    # `pip install .` in the service image builds the package offline in an isolated environment: without
+    # setuptools in the wheelhouse it fails ("No matching distribution found for setuptools>=69"), which a
+    # wheelhouse first filled for the workbook image hid
+    service_lock = paths.ROOT / "docker" / "requirements-service.lock"
+    setuptools = next(r for r in images.lock_requirements(LOCK) if r.startswith("setuptools=="))
+    assert not any(r.startswith("setuptools==") for r in images.lock_requirements(service_lock))
+    assert images.build_requirements() == [setuptools]
+    for lock in (service_lock, LOCK):
+        wanted = images.wheelhouse_requirements(lock)
+        assert setuptools in wanted and f"uv=={images.UV_VERSION}" in wanted
+        assert set(images.lock_requirements(lock)) <= set(wanted)
+
+
 def test_missing_wheels_reads_names_and_versions_from_wheel_file_names(tmp_path):
     (tmp_path / "scikit_learn-1.9.1-cp311-cp311-manylinux_2_17_x86_64.whl").touch()
     (tmp_path / "Typing_Extensions-4.16.0-py3-none-any.whl").touch()
