@@ -39,17 +39,21 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 
 
 class BareServer:
-    def __init__(self):
+    """A FastAPI program (`source`, given its port as argv[1]) doing no work, in its own process on 127.0.0.1;
+    also used by bench/api_open_loop.py with its own program."""
+
+    def __init__(self, source: str = BARE):
         from lifecycle_lab.projects.p01_tickets.api import free_port
 
+        self.source = source
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
         import httpx
 
-        self.proc = subprocess.Popen([sys.executable, "-c", BARE, str(self.port)])
-        for _ in range(200):
+        self.proc = subprocess.Popen([sys.executable, "-c", self.source, str(self.port)])
+        for _ in range(300):
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:
                     return self

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import api_latency  # bench/ is on sys.path when a bench script runs
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 BARE = """
@@ -58,32 +60,6 @@ def health():
 
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
-
-
-class BareServer:
-    """A FastAPI endpoint with a pydantic request model and no work: the floor of HTTP + JSON + validation."""
-
-    def __init__(self):
-        from lifecycle_lab.projects.p01_tickets.api import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        import httpx
-
-        self.proc = subprocess.Popen([sys.executable, "-c", BARE, str(self.port)])
-        for _ in range(300):
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("bare server did not start")
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 class OldServer:
@@ -174,7 +150,7 @@ def main() -> None:
         artifact = Path(tmp) / "artifact"
         registry.save_artifact(model, artifact, name="bench", version="1", training_data_sha256="-", seed=42,
                                review_threshold=0.5)
-        servers = {"bare": BareServer(), "ticket": Server(artifact, Path(tmp) / "log.jsonl")}
+        servers = {"bare": api_latency.BareServer(BARE), "ticket": Server(artifact, Path(tmp) / "log.jsonl")}
         if args.no_batch:
             servers["ticket-nobatch"] = Server(artifact, Path(tmp) / "log-nobatch.jsonl", max_batch=1)
         if args.before:
