@@ -15,6 +15,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+from lifecycle_lab.base.errors import LifecycleLabError
 from lifecycle_lab.monitoring import prometheus
 
 STATUS_COLORS = {"succeeded": "tab:green", "failed": "tab:red", "interrupted": "tab:orange", "running": "tab:gray"}
@@ -24,6 +25,10 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+class NoRunsSource(LifecycleLabError, ValueError):
+    """The dashboard has neither a Prometheus to read the batch runs from nor the job's own records."""
 
 
 def runs_source(records: "pd.DataFrame | None" = None, prometheus_url: str | None = None, *,
@@ -39,7 +44,7 @@ def runs_source(records: "pd.DataFrame | None" = None, prometheus_url: str | Non
     if url:
         return "prometheus", prometheus.runs_from_prometheus(url, job=job, hours=hours)
     if records is None:
-        raise ValueError("no Prometheus configured (prometheus_url or LIFECYCLE_LAB_PROMETHEUS_URL) and no "
+        raise NoRunsSource("no Prometheus configured (prometheus_url or LIFECYCLE_LAB_PROMETHEUS_URL) and no "
                          "records given: pass the job's runs table, e.g. batch.read_table(db_url, 'runs')")
     return "records", records
 
