@@ -127,7 +127,10 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
     The rules, in order: a step in one feature -> data bug; a window straddling a live bug -> data bug;
     the base rate moved (two-proportion test) while the scores of churners and of stayers kept their
     distributions (KS within each class: P(X|Y) held) -> label shift; P(Y|X) moved (the change test, or a
-    significant precision drop while no input drifted) -> concept drift; inputs moved -> benign if the
+    significant precision drop while no input drifted) -> concept drift; the base rate moved and P(Y|X)
+    moved by a constant log-odds only (the change test's intercept, no slope) -> label shift too: by Bayes'
+    rule a change of P(Y) alone does exactly that, and it still holds when a season or a live bug moves the
+    inputs (and with them the scores within each class, which defeats the KS check); inputs moved -> benign if the
     model still fits the labels in the new region (the change test), else data drift (a retrain on recent
     data helps). Precision against the baseline is reported, not judged: with a model that still fits, a
     precision change comes from the new mix and a retrain would not bring it back.
@@ -187,6 +190,12 @@ def examine(log: "pd.DataFrame", drift: "pd.DataFrame", onset: int, *, design: C
         kind, why = "concept_drift", (f"P(Y|X) moved at week {onset}, inputs stable: precision "
                                       f"{ev['precision_before']:.3f} -> {ev['precision_after']:.3f} "
                                       f"(p={ev['precision_p']:.1e}), change test p={ev['concept_p']:.1e}")
+    elif ev["base_rate_p"] < s.alpha and ev["label_shift_p"] < s.alpha and not ev["concept_p"] < s.alpha:
+        moved = f"; the scores within each class moved with the inputs {drifted}" if drifted else ""
+        kind, why = "label_shift", (f"churn rate moved (p={ev['base_rate_p']:.1e}) and P(Y|X) moved by one constant: "
+                                    f"log-odds {ev['intercept_change']:+.2f} at fixed inputs (p={ev['label_shift_p']:.1e}) "
+                                    f"with no change of the slopes (p={ev['concept_p']:.2f}): what a change of P(Y) "
+                                    f"alone does, by Bayes' rule" + moved)
     elif new_drift:
         fits = not ev["concept_p"] < s.alpha
         kind = "benign" if fits else "data_drift"
@@ -280,7 +289,7 @@ def diagnose(log: "pd.DataFrame", drift: "pd.DataFrame", timeline: "pd.DataFrame
         elif ev["kind"] in ("concept_drift", "label_shift", "data_drift") and open_incident is None:
             open_incident = {"kind": ev["kind"], "onset": sig["onset"]}
         rows.append({**sig, **ev})
-    cols = ["signal", "alert_week", "onset", "kind", "continues", "why", "step_feature", "drifted", "calendar_event",
+    cols = ["signal", "alert_week", "onset", "kind", "continues", "why", "step_feature", "drifted", "calendar_event", "label_shift_p",
             "concept_p", "base_rate_p", "class_scores_p", "intercept_change", "precision_before",
             "precision_after", "precision_p", "labels_after"]
     return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
