@@ -6,6 +6,9 @@ Measures (median of repeats, wall-clock seconds on this machine):
   by the papermill CLI beside it (what one process per notebook would cost);
 - the import cost of each heavy library inside a fresh interpreter;
 - pytest's own start-up with the project's plugins (collecting the suite, running nothing);
+- the heavy imports with the venv's bytecode (.pyc written at install: `uv pip sync --compile-bytecode`) and,
+  side by side in the same run, without it (`-X pycache_prefix` at an empty folder: every module compiled from
+  source, as in a venv installed without bytecode under PYTHONDONTWRITEBYTECODE=1) (`--bytecode` only runs this);
 - optionally (`--course`) the whole `lifecycle-lab run --all`, and its per-notebook seconds;
 - optionally (`--tests`) the three stages of `tests/run.sh` (what `make test` runs), each timed alone.
 
@@ -60,7 +63,33 @@ def empty_notebook_seconds(repeats: int = 3) -> tuple[float, float]:
     return statistics.median(samples), cli
 
 
+HEAVY = "import sklearn.linear_model, scipy.stats, pandas, matplotlib.pyplot, prefect, evidently"
+
+
+def bytecode_seconds(repeats: int = 3) -> tuple[float, float]:
+    """The heavy imports with the venv's .pyc files and without them, alternating, medians (seconds)."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    with_pyc, without = [], []
+    with tempfile.TemporaryDirectory() as empty:
+        for _ in range(repeats):
+            for cmd, samples in (([PY, "-c", HEAVY], with_pyc), ([PY, "-X", f"pycache_prefix={empty}", "-c", HEAVY],
+                                                                 without)):
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                samples.append(time.perf_counter() - start)
+    return statistics.median(with_pyc), statistics.median(without)
+
+
+def report_bytecode() -> None:
+    with_pyc, without = bytecode_seconds()
+    print(f"heavy imports, .pyc installed  {with_pyc:6.2f} s  ({HEAVY[7:]})")
+    print(f"heavy imports, from source     {without:6.2f} s  (x{without / with_pyc:.1f}; load {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
+    if "--bytecode" in sys.argv:
+        report_bytecode()
+        return
     bare = timed([PY, "-c", "pass"])
     package = timed([PY, "-c", "import lifecycle_lab, lifecycle_lab.exercises, lifecycle_lab.course"])
     print(f"python -c pass                 {bare:6.3f} s")
@@ -72,6 +101,7 @@ def main() -> None:
                 "mlflow", "evidently", "fastapi", "sqlalchemy"]:
         cost = timed([PY, "-c", f"import {lib}"], repeats=3) - bare
         print(f"import {lib:24} {cost:6.3f} s")
+    report_bytecode()
     collect = timed([PY, "-m", "pytest", "-q", "--collect-only", "tests"], repeats=3)
     print(f"pytest start-up (collect only) {collect:6.3f} s")
     if "--course" in sys.argv:

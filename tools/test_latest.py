@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     py = venv / "bin" / "python"
     if not py.exists():
         run([str(UV), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-    run([str(UV), "pip", "sync", "-q", "--python", str(py), str(latest_txt)], check=True)
+    run([str(UV), "pip", "sync", "-q", "--compile-bytecode", "--python", str(py), str(latest_txt)], check=True)
     run([str(UV), "pip", "install", "-q", "--python", str(py), "--no-deps", "-e", "."], check=True)
     run([str(py), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], check=True,
         stdout=subprocess.DEVNULL)
