@@ -103,26 +103,37 @@ def category_shares(reference, current) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    ref, cur = pd.Series(np.asarray(reference)), pd.Series(np.asarray(current))
-    for name, s in (("reference", ref), ("current", cur)):
-        if s.empty:
+    keys, expected, actual = _shares(reference, current)
+    return pd.DataFrame({"expected": expected, "actual": actual}, index=pd.Index(keys, name="category"))
+
+
+def _shares(reference, current) -> tuple[list, np.ndarray, np.ndarray]:
+    """The categories (sorted by their text) and their shares on each side, as arrays: `category_shares`
+    without the DataFrame, for the statistics that run on every week of a monitor."""
+    import pandas as pd
+
+    ref, cur = np.asarray(reference).ravel(), np.asarray(current).ravel()
+    # one hash pass over both sides (pandas.factorize: mixed types allowed, missing values coded -1), then
+    # counts by integer code: several times faster than two value_counts + reindex on a week of rows
+    codes, uniques = pd.factorize(np.concatenate([ref, cur]), use_na_sentinel=True)
+    for name, part in (("reference", codes[:ref.size]), ("current", codes[ref.size:])):
+        if part.size == 0:
             raise MonitorInputError(f"{name} is empty: drift needs at least one value on each side")
-        if s.isna().any():
+        if (part < 0).any():
             raise MonitorInputError(f"{name} has missing values; give them an explicit category such as "
                                     f"'unknown' before comparing")
-    keys = sorted(set(ref.unique()) | set(cur.unique()), key=str)
-    out = pd.DataFrame({"expected": ref.value_counts(normalize=True).reindex(keys, fill_value=0.0),
-                        "actual": cur.value_counts(normalize=True).reindex(keys, fill_value=0.0)})
-    out.index.name = "category"
-    return out
+    k = len(uniques)
+    order = sorted(range(k), key=lambda i: str(uniques[i]))
+    expected = np.bincount(codes[:ref.size], minlength=k)[order] / ref.size
+    actual = np.bincount(codes[ref.size:], minlength=k)[order] / cur.size
+    return [uniques[i] for i in order], expected, actual
 
 
 def categorical_psi(reference, current, epsilon: float = PSI_EPSILON) -> float:
     """PSI of a categorical feature: one bin per category, sum of (A_i - E_i) ln(A_i / E_i), shares floored
     at `epsilon` (a category seen on one side only stays finite)."""
-    shares = category_shares(reference, current)
-    e = np.maximum(shares["expected"].to_numpy(), epsilon)
-    a = np.maximum(shares["actual"].to_numpy(), epsilon)
+    _, expected, actual = _shares(reference, current)
+    e, a = np.maximum(expected, epsilon), np.maximum(actual, epsilon)
     return float(np.sum((a - e) * np.log(a / e)))
 
 
@@ -134,8 +145,8 @@ def js_distance(reference, current) -> float:
     """
     from scipy.spatial.distance import jensenshannon
 
-    shares = category_shares(reference, current)
-    return float(jensenshannon(shares["expected"].to_numpy(), shares["actual"].to_numpy()))
+    _, expected, actual = _shares(reference, current)
+    return float(jensenshannon(expected, actual))
 
 
 def sturges_psi(reference, current) -> float:
