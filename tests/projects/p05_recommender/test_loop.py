@@ -78,8 +78,8 @@ def test_the_guardrail_rules_themselves():
     assert cc.guardrail_vetoes(fine, 0.80, 0.82, rails) == ([], [])
     assert cc.guardrail_vetoes(hurt, 0.80, 0.82, rails) == (["segment harm"], ["a"])
     assert cc.guardrail_vetoes(fine, 0.80, 0.84, rails)[0] == ["exposure concentration"]
-    assert cc.decide(True, False, []) == "promote" and cc.decide(True, False, ["x"]) == "veto"
-    assert cc.decide(False, True, []) == "keep champion"
+    assert cc.decide(True, []) == "promote" and cc.decide(True, ["x"]) == "veto"
+    assert cc.decide(False, []) == "keep champion" and cc.decide(False, ["x"]) == "keep champion"
 
 
 @pytest.mark.parametrize("seed", SEEDS)

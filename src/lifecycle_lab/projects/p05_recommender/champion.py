@@ -77,7 +77,10 @@ def guardrail_vetoes(segment_tests: dict, gini_champion: float, gini_challenger:
     return vetoes, harmed
 
 
-def decide(ctr_win: bool, ctr_loss: bool, vetoes: list) -> str:
+def decide(ctr_win: bool, vetoes: list) -> str:
+    """The promotion rule: promote only a challenger that won on CTR (the sequential test stopped with a
+    positive lift) and fired no guardrail; a win with a veto is a veto; anything else (a loss, or no
+    evidence either way by the last day) keeps the champion."""
     if ctr_win:
         return "veto" if vetoes else "promote"
     return "keep champion"
@@ -137,7 +140,7 @@ def run_experiment(world: RecWorld, champion: Arm, challenger: Arm, *, start_day
     win = stopped and test.relative_lift > 0
     return Outcome(champion.name, challenger.name, len(rows), stopped, test.rate_a, test.rate_b, test.relative_lift,
                    test.relative_ci, {s: t.relative_lift for s, t in seg_tests.items()}, harmed, g0, g1, vetoes,
-                   decide(win, stopped and test.relative_lift < 0, vetoes), pd.DataFrame(rows),
+                   decide(win, vetoes), pd.DataFrame(rows),
                    float((seg_p[1].sum() / seg_n[1].sum()) / (seg_p[0].sum() / seg_n[0].sum()) - 1),
                    {SEGMENTS[s]: float((seg_p[1, s] / seg_n[1, s]) / (seg_p[0, s] / seg_n[0, s]) - 1)
                     for s in range(n_seg)})
