@@ -322,8 +322,18 @@ def test_instructor_guide_has_agendas_team_seeds_and_stumbling_points():
     guide = (COURSE / "instructor_guide.md").read_text()
     assert "## One-day workshop" in guide and "## Three-day workshop" in guide
     assert 'lifecycle-lab run --all --seed 7 --out teams/7' in guide
-    for nb in ("00 · start here", "01 · ticket classifier", "02 · graduation gate", "03 · governance and sunset"):
+    for nb in ("00 · start here", "01 · ticket classifier", "02 · graduation gate", "03 · governance and sunset",
+               "04 · operate a churn model", "05 · feedback-loop recommender", "06 · platform governance",
+               "07 · review sentiment"):
         assert f"**{nb}**" in guide, nb
+    stems = sorted(p.stem[:2] for p in paths.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    stumbles = guide.split("## Where learners stumble", 1)[1]
+    assert re.findall(r"^\*\*(\d\d) · ", stumbles, re.M) == stems, "a stumble list per notebook, in order"
+    later = guide.split("## Days 4 and 5", 1)[1].split("\n## ", 1)[0]
+    assert len(re.findall(r"^\| \d\d:\d\d-\d\d:\d\d \|", later, re.M)) >= 16, "days 4 and 5 need times"
+    agendas = guide.split("## Where learners stumble", 1)[0]
+    for nb in stems:
+        assert re.search(rf"notebook {nb}, sections? \d", agendas), f"no agenda block uses notebook {nb}"
     one_day = guide.split("## One-day workshop", 1)[1].split("\n## ", 1)[0]
     governance_slot = r"\|[^|\n]*[Gg]overnance[^|\n]*\|[^\n]*chapters 7-8"
     assert re.search(governance_slot, one_day), "the one-day agenda needs a governance and sunset slot"
@@ -410,7 +420,7 @@ def test_every_command_the_course_mentions_exists():
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for page in COURSE.rglob("*.md"):
         for line in page.read_text().splitlines():
-            for m in re.finditer(r"lifecycle-lab ([a-z]+)((?: [^`\n]*)?)", line):
+            for m in re.finditer(r"lifecycle-lab ([a-z][a-z-]*)((?: [^`\n]*)?)", line):
                 command, rest = m.group(1), m.group(2)
                 assert command in sub.choices, f"{page.name}: `lifecycle-lab {command}` is not a command"
                 known = {o for a in sub.choices[command]._actions for o in a.option_strings}
