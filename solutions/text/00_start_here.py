@@ -10,6 +10,10 @@
 # | deployment (batch job, REST API), monitoring | `01_beginner_ticket_classifier` |
 # | graduation gates, experiments, rollout, drift | `02_intermediate_graduation_gate` |
 # | governance, explainability, fairness, sunset | `03_advanced_governance_sunset` |
+# | operating a live model: monitoring, alerts, diagnosis, remediation, retraining policies | `04_intermediate_operate_churn` |
+# | feedback loops: implicit feedback, exploration, off-policy evaluation, guardrails, serving cost | `05_advanced_feedback_loop_recommender` |
+# | governance of a whole platform: stage gates, registry checks, council, roadmap, retire or retrain | `06_advanced_platform_governance` |
+# | a second model through the same service: rules or ML, serving, a feedback table | `07_beginner_review_sentiment` |
 #
 # This notebook does three things: it checks that your environment is the one the course was tested with,
 # it shows how parameters, exercises, hints and solutions work, and it warms you up on the metrics every
