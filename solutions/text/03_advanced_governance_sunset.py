@@ -965,6 +965,11 @@ gate_table
 # The missing gates are the work list: the P(Y|X) monitor goes live with the replacement, validation and
 # the council sign-off come before the canary, and the legacy model's missing datasheet and reproducible
 # training run are exactly why retiring it is cheaper than repairing its paperwork.
+#
+# The framework here is a table for one model. Notebook `06_advanced_platform_governance` builds it for a
+# whole platform of a dozen models: the gates as a validated policy file per lifecycle stage and risk tier, a
+# checker over an MLflow registry that finds the gaps, a promotion guard on the `champion` alias, the
+# council's queue and decision records, and playbooks generated from the policy.
 
 # %% [markdown]
 # ## Summary
