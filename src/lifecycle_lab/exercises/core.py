@@ -489,7 +489,13 @@ def _short(value: Any, width: int = 60) -> str:
 
 NEGATIONS = ("not", "no", "never", "don't", "do not", "rather than", "instead of", "against", "avoid",
              "without", "reject", "rule out", "ruled out", "rules out", "over", "nor", "isn't", "is not",
-             "shouldn't", "should not", "won't", "cannot", "can't")
+             "shouldn't", "should not", "won't", "cannot", "can't",
+             # comparisons: what a choice is compared with is the option it beats ("cheaper than weekly")
+             "than", "beats", "beat", "outperforms")
+NAMING = re.compile(r"(['\"`‘“]\s*$)|(^\s*$)|([.;:!?]\s*$)|"
+                    r"(\b(the|choose|chose|chosen|pick|picked|recommend|prefer|go with|is)\s*$)")
+"""Before an option whose name is an ordinary word of prose ("never", "no"): what makes it the option's name."""
+NAMED_AFTER = re.compile(r"^\s*(['\"`’”]|-retrain\b|[\s_-]*(retraining|polic\w*|option|choice|strategy)\b)")
 
 
 def _option_pattern(option: str) -> str:
@@ -499,8 +505,16 @@ def _option_pattern(option: str) -> str:
 
 
 def _mentions(text: str, option: str) -> list[int]:
-    """Where an option is named in a text (case-insensitive; see `_option_pattern`)."""
-    return [m.start() for m in re.finditer(_option_pattern(option), text.lower())]
+    """Where an option is named in a text (case-insensitive; see `_option_pattern`). An option whose name is a
+    negation word ("never", "no") counts only where the text uses it as a name: quoted, opening a sentence,
+    followed by retraining / policy / option ("never retraining"), or after "the", "choose", "pick",
+    "recommend"... ("drift never fires" does not name the option never)."""
+    lower = text.lower()
+    where = [m for m in re.finditer(_option_pattern(option), lower)]
+    if option.strip().lower() in NEGATIONS:
+        where = [m for m in where if NAMING.search(lower[max(0, m.start() - 12):m.start()])
+                 or NAMED_AFTER.search(lower[m.end():m.end() + 16])]
+    return [m.start() for m in where]
 
 
 def _negated(text: str, position: int) -> bool:
@@ -517,7 +531,8 @@ def _negated(text: str, position: int) -> bool:
     words_after = after.split()[1:5]
     tail = " ".join(words_after)
     return any(re.search(r"(?<![\w'])" + re.escape(n) + r"(?![\w'])", tail) for n in
-               ("is not", "isn't", "not", "would not", "wouldn't", "fails", "loses", "is worse"))
+               ("is not", "isn't", "not", "would not", "wouldn't", "fails", "loses", "is worse")) or (
+        words_after[:1] == ["never"])  # "drift never fires"
 
 
 HYPOTHETICAL = re.compile(r"\b(would|could|might)( \w+)? (favour|favor|prefer|flip( it)? to|switch( it)? to|"

@@ -229,13 +229,36 @@ def test_a_justification_must_argue_for_the_chosen_option_and_no_other():
     assert stance("Patching is not enough; retrain.", options)["retrain"] == "recommended"
     ex = DecisionExercise({"decision": Field("d", choices=options),
                            "why": Field("w", min_words=4, justifies="decision")}, **HINTS)
-    assert ex.evaluate({"decision": "retrain", "why": "retrain: the NPV beats patch and sunset by far"}).passed is False
+    # a comparison names what the choice beats: "beats patch and sunset" recommends neither
+    assert ex.evaluate({"decision": "retrain", "why": "retrain: the NPV beats patch and sunset by far"}).passed
+    assert not ex.evaluate({"decision": "retrain", "why": "retrain: the NPV of patch and sunset is high"}).passed
     good = ex.evaluate({"decision": "retrain", "why": "retrain, not sunset: the NPV is higher and positive"})
     assert good.passed and "reasoning itself was not read" in good.render()
     contradicts = ex.evaluate({"decision": "retrain", "why": "we should sunset, not retrain this model"})
     assert not contradicts.passed and "argues against 'retrain'" in contradicts.problems[0]
     silent = ex.evaluate({"decision": "retrain", "why": "the numbers in the table say so clearly"})
     assert not silent.passed and "name the option you chose" in silent.problems[0]
+
+
+def test_an_option_named_by_an_ordinary_word_counts_only_where_it_is_used_as_a_name():
+    from lifecycle_lab.exercises.core import stance
+
+    policies = ["never", "weekly", "monthly", "drift", "performance"]
+    view = stance("performance has the lowest total cost; drift never fires, so it never retrains", policies)
+    assert view["never"] == "absent" and view["drift"] == "rejected" and view["performance"] == "recommended"
+    view = stance("performance is cheaper than never retraining and than monthly", policies)
+    assert view["never"] == view["monthly"] == "rejected" and view["performance"] == "recommended"
+    for named in ("never retraining is cheapest at EUR 1,000 a retrain", "I pick never: a retrain costs more",
+                  "never has the lowest total cost", "At EUR 1,000 a retrain. Never wins",
+                  "'never' wins at that price", "the never policy wins"):
+        assert stance(named, policies)["never"] == "recommended", named
+    ex = DecisionExercise({"policy": Field("p", choices=policies),
+                           "why": Field("w", min_words=6, justifies="policy")}, **HINTS)
+    assert ex.evaluate({"policy": "performance",
+                        "why": "performance costs least in total; drift never fires, and monthly is good too"}
+                       ).passed is False  # monthly is recommended as well
+    assert ex.evaluate({"policy": "performance",
+                        "why": "performance costs least in total, cheaper than weekly; drift never fires"}).passed
 
 
 def test_mention_matches_words_not_substrings():
