@@ -102,3 +102,18 @@ def test_the_exercises_accept_the_reference_and_refuse_a_wrong_answer(run, world
     good = {"cause": "position_bias", "day": 41, "evidence": "the same videos lost CTR only below position 1; "
             "latency flat, PSI of every input stable"}
     assert e7.evaluate(good).passed and not e7.evaluate({**good, "cause": "taste_shift"}).passed
+
+
+def test_choosing_epsilon_accepts_rates_whose_regrets_tie_and_refuses_the_rest():
+    sweep = pd.DataFrame({"epsilon": [0.0, 0.05, 0.1, 0.2], "coverage": [0.5, 0.92, 0.95, 0.99],
+                          "regret": [0.010, 0.02741, 0.02740, 0.0400]})
+    e3 = ex.choose_epsilon(sweep, min_coverage=0.9)
+    why = "more exploration raises coverage but every explored slot costs clicks today: regret grows"
+    # 0.05 and 0.1 differ by 1e-5 in regret (the table shows both as 0.0274): either is right
+    assert e3.evaluate({"epsilon": 0.05, "trade_off": why}).passed
+    assert e3.evaluate({"epsilon": 0.1, "trade_off": why}).passed
+    assert not e3.evaluate({"epsilon": 0.0, "trade_off": why}).passed  # lowest regret, but coverage too low
+    assert not e3.evaluate({"epsilon": 0.2, "trade_off": why}).passed
+    clear = ex.choose_epsilon(sweep.assign(regret=[0.010, 0.030, 0.0274, 0.04]), min_coverage=0.9)
+    assert clear.evaluate({"epsilon": 0.1, "trade_off": why}).passed
+    assert not clear.evaluate({"epsilon": 0.05, "trade_off": why}).passed

@@ -50,15 +50,34 @@ def degenerate_loop(exposure: dict) -> DecisionExercise:
         solution=f"answer = {{'degenerate': {worst!r}, 'evidence': 'Gini ... and coverage ... in the last week'}}")
 
 
+REGRET_TIE = 1e-4
+"""Regrets closer than this are a tie (the sweep shows regret to 4 decimals; a smaller gap is the
+simulation's noise, not a reason to prefer one rate)."""
+
+
 @EXERCISES.exercise("ex3", "choose epsilon by its regret and coverage")
 def choose_epsilon(sweep, min_coverage: float) -> DecisionExercise:
-    """Exercise 3: the epsilon with the lowest regret among those whose coverage reaches `min_coverage`."""
+    """Exercise 3: the epsilon with the lowest regret among those whose coverage reaches `min_coverage`
+    (any of them when their regrets tie within REGRET_TIE)."""
     ok = sweep[sweep["coverage"] >= min_coverage]
-    best = float(ok.sort_values("regret")["epsilon"].iloc[0]) if len(ok) else float(sweep.sort_values(
-        "coverage")["epsilon"].iloc[-1])
+    if len(ok):
+        best_regret = float(ok["regret"].min())
+        accepted = sorted(float(e) for e in ok.loc[ok["regret"] <= best_regret + REGRET_TIE, "epsilon"])
+        why = f"lowest regret among the rows with coverage >= {min_coverage}"
+    else:  # no rate reaches the coverage: the one that comes closest
+        accepted = [float(sweep.sort_values("coverage")["epsilon"].iloc[-1])]
+        why = f"no rate reaches coverage {min_coverage}: take the one that comes closest"
+    best = accepted[0]
+
+    def lowest_regret(value, answer):
+        if float(value) in accepted:
+            return None
+        tie = f" (regrets within {REGRET_TIE:g} tie: {accepted})" if len(accepted) > 1 else ""
+        return f"{value!r} is not the {why}{tie}"
+
     return DecisionExercise(
         {"epsilon": Field("the exploration rate you choose", choices=[float(e) for e in sweep["epsilon"]],
-                          expected=best, why=f"lowest regret among the rows with coverage >= {min_coverage}"),
+                          validate=lowest_regret),
          "trade_off": Field("what more exploration buys and what it costs", min_words=10,
                             mention=["regret", "coverage", "explore", "exploration"])},
         hints=[f"Keep the rows of the sweep with coverage >= {min_coverage}, then take the lowest regret.",
