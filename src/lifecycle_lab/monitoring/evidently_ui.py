@@ -38,10 +38,6 @@ from lifecycle_lab.monitoring.drift import MonitorInputError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-START = dt.datetime(2026, 1, 5)
-"""The Monday of scored week 0: snapshot timestamps are START + week weeks (the dashboard's time axis)."""
-
-
 class EvidentlyUIError(LifecycleLabError, RuntimeError):
     """The `evidently ui` app did not start or stopped; the message says where its log is."""
 
@@ -78,8 +74,12 @@ def week_metrics(columns: Columns, labelled: bool) -> list:
 
 
 def weekly_snapshots(reference: "pd.DataFrame", log: "pd.DataFrame", columns: Columns, *, as_of: int,
-                     start: dt.datetime = START) -> Iterator[tuple[int, bool, object]]:
+                     start: dt.datetime) -> Iterator[tuple[int, bool, object]]:
     """One Evidently snapshot per scored week up to `as_of`, against the reference (the training data).
+
+    `start` is the moment scored week 0 begins (the caller's calendar, e.g. the world's go-live Monday):
+    a week's snapshot is stamped `start` + week weeks, the dashboard's time axis (naive UTC, as
+    Evidently stores it).
 
     A week's performance metrics are included only when its labels are known at `as_of` (its `known`
     week <= as_of), and the snapshot is tagged "labelled"; the others carry inputs and scores only.
@@ -87,6 +87,8 @@ def weekly_snapshots(reference: "pd.DataFrame", log: "pd.DataFrame", columns: Co
     """
     from evidently import BinaryClassification, DataDefinition, Dataset, Report
 
+    if start.tzinfo is not None:
+        start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
     inputs = [*columns.numerical, *columns.categorical]
     need = [*inputs, columns.score, columns.flag, columns.label, columns.known, columns.week]
     for name, frame in (("reference", reference), ("log", log)):
@@ -161,10 +163,10 @@ class WorkspaceInfo:
 
 
 def build_workspace(path: str | Path, reference: "pd.DataFrame", log: "pd.DataFrame", columns: Columns, *,
-                    as_of: int, project: str = "churn model", title: str = "Churn model: weekly monitoring",
+                    as_of: int, start: dt.datetime, project: str = "churn model", title: str = "Churn model: weekly monitoring",
                     fresh: bool = True) -> WorkspaceInfo:
     """Create an Evidently UI workspace at `path` with one project, a snapshot per scored week up to
-    `as_of`, and the dashboard panels. `fresh` removes an earlier workspace at that path first (a
+    `as_of` (stamped from `start`, see `weekly_snapshots`), and the dashboard panels. `fresh` removes an earlier workspace at that path first (a
     re-run of the notebook does not add a second set of weeks)."""
     from evidently.ui.workspace import Workspace
 
@@ -175,7 +177,7 @@ def build_workspace(path: str | Path, reference: "pd.DataFrame", log: "pd.DataFr
     ws = Workspace.create(str(path))
     proj = ws.create_project(project)
     weeks, labelled = [], []
-    for week, has_labels, snap in weekly_snapshots(reference, log, columns, as_of=as_of):
+    for week, has_labels, snap in weekly_snapshots(reference, log, columns, as_of=as_of, start=start):
         ws.add_run(proj.id, snap)
         weeks.append(week)
         if has_labels:
@@ -249,7 +251,8 @@ class BackgroundBuild:
     """
 
     def __init__(self, path: str | Path, reference: "pd.DataFrame", log: "pd.DataFrame", columns: Columns, *,
-                 as_of: int, project: str = "churn model", title: str = "Churn model: weekly monitoring"):
+                 as_of: int, start: dt.datetime, project: str = "churn model",
+                 title: str = "Churn model: weekly monitoring"):
         import json
         from dataclasses import asdict
 
@@ -261,7 +264,7 @@ class BackgroundBuild:
         reference[keep].to_parquet(stem / "reference.parquet", index=False)
         log[[*keep, columns.known, columns.week]].to_parquet(stem / "log.parquet", index=False)
         spec = {"columns": {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in asdict(columns).items()},
-                "as_of": int(as_of), "project": project, "title": title, "path": str(self.path)}
+                "as_of": int(as_of), "start": start.isoformat(), "project": project, "title": title, "path": str(self.path)}
         (stem / "spec.json").write_text(json.dumps(spec))
         self._result = stem / "result.json"
         self._result.unlink(missing_ok=True)
@@ -300,7 +303,8 @@ def _main(spec_path: str) -> None:
     columns = Columns(**{**c, "ranges": {k: tuple(v) for k, v in c["ranges"].items()}})
     reference = pd.read_parquet(spec_file.with_name("reference.parquet"))
     log = pd.read_parquet(spec_file.with_name("log.parquet"))
-    info = build_workspace(spec["path"], reference, log, columns, as_of=spec["as_of"], project=spec["project"],
+    info = build_workspace(spec["path"], reference, log, columns, as_of=spec["as_of"],
+                           start=dt.datetime.fromisoformat(spec["start"]), project=spec["project"],
                            title=spec["title"])
     d = {**asdict(info), "path": str(info.path)}
     spec_file.with_name("result.json").write_text(json.dumps(d))

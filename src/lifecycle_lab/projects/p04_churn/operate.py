@@ -17,7 +17,7 @@ from lifecycle_lab.monitoring import diagnosis as dx
 from lifecycle_lab.monitoring import evidently_ui, weekly
 from lifecycle_lab.monitoring.audit import AuditLog
 from lifecycle_lab.projects.p04_churn import model as churn_model
-from lifecycle_lab.projects.p04_churn.world import CATEGORICAL, FEATURES, NUMERIC, ChurnWorld
+from lifecycle_lab.projects.p04_churn.world import CATEGORICAL, FEATURES, GO_LIVE, NUMERIC, ChurnWorld
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -129,4 +129,4 @@ def evidently_workspace(world: ChurnWorld, report: YearReport, path, *, as_of: i
     as_of = world.scenario.n_weeks - 1 if as_of is None else as_of
     log = report.log
     make = evidently_ui.BackgroundBuild if background else evidently_ui.build_workspace
-    return make(path, reference, log, EVIDENTLY_COLUMNS, as_of=as_of)
+    return make(path, reference, log, EVIDENTLY_COLUMNS, as_of=as_of, start=GO_LIVE)  # the world's calendar

@@ -26,10 +26,15 @@ Changes (switchable, combinable; each has its week and size):
 
 Operations metrics (`ops`: p95 latency, error rate of the scoring job) are drawn from one stable process in
 every scenario: in the seed's story precision drops while latency and errors stay flat.
+
+The calendar (`GO_LIVE`, `week_start`, `week_of`): scored week 0 starts on Monday 2026-01-05 (UTC), week w
+on the Monday w weeks later. It is defined here once; the Evidently snapshots (their time axis) and the
+Prefect pipeline (the week of a scheduled run) both take it from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
@@ -53,6 +58,22 @@ SEATS_MEAN = {"basic": 2.0, "pro": 8.0, "enterprise": 40.0}
 B0, B_USAGE, B_TICKETS, B_BILLING, B_TENURE, B_SEATS = -2.0, -1.1, 0.35, 0.8, -0.02, -0.2
 POOL_FACTOR = 3
 """Rows drawn per scored row: label shift picks the week's rows from this larger pool."""
+
+GO_LIVE = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
+"""Monday 00:00 UTC of scored week 0: the simulated year's calendar (see `week_start`, `week_of`)."""
+
+
+def week_start(week: int, go_live: dt.datetime = GO_LIVE) -> dt.datetime:
+    """Monday 00:00 (UTC) of scored week `week`: where a week sits on a time axis (dashboards, schedules)."""
+    return go_live + dt.timedelta(weeks=int(week))
+
+
+def week_of(when: dt.datetime, go_live: dt.datetime = GO_LIVE) -> int:
+    """The scored week a moment falls in (whole weeks since `go_live`; a naive time is read as UTC)."""
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    go_live = go_live if go_live.tzinfo else go_live.replace(tzinfo=dt.timezone.utc)
+    return (when - go_live).days // 7
+
 
 KINDS = ("concept_drift", "data_bug", "seasonal_drift", "label_shift")
 BUG_KINDS = ("unit", "join")
