@@ -1,6 +1,8 @@
-"""The continuous-training flow, run for real on Prefect's API (a temporary local server) and MLflow's
-SQLite registry, both under the build directory: retries, idempotence, the failure path keeps the champion."""
+"""The continuous-training flow, run for real on Prefect's API (a temporary local server with its scheduler
+service) and MLflow's SQLite registry, both under the build directory: retries, idempotence, the failure path
+keeps the champion, the cron schedule's runs created by the scheduler and executed by a Prefect worker."""
 
+import datetime as dt
 import shutil
 
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from lifecycle_lab.base import paths
 from lifecycle_lab.deployment import registry
 from lifecycle_lab.projects.p04_churn import pipeline as pl
-from lifecycle_lab.projects.p04_churn.world import ChurnWorld
+from lifecycle_lab.projects.p04_churn.world import ChurnWorld, week_of, week_start
 
 ROOT = paths.BUILD / "tests" / "p04_pipeline"
 
@@ -71,40 +73,83 @@ def test_a_failing_validation_or_a_store_out_of_retries_stops_the_flow_and_the_c
     assert len(failed) >= 2
 
 
-def test_a_cron_deployment_on_the_server_and_the_drift_alert_start_runs_recorded_by_the_engine(server):
-    import datetime as dt
+def _mondays_at_six(after, n):
+    """The next `n` Mondays 06:00 UTC strictly after `after`: the cron 0 6 * * 1 by plain date arithmetic."""
+    day = after.astimezone(dt.timezone.utc).replace(hour=6, minute=0, second=0, microsecond=0)
+    day -= dt.timedelta(days=day.weekday())  # this week's Monday 06:00
+    out = []
+    while len(out) < n:
+        if day > after:
+            out.append(day)
+        day += dt.timedelta(weeks=1)
+    return out
 
+
+def test_the_scheduler_service_creates_the_cron_runs_and_a_worker_runs_them_when_their_time_comes(server):
+    """Prefect's scheduler service (not this code) creates the runs of the cron schedules; a Prefect worker
+    (`prefect worker start`, a process pool) executes them, and the alert's and a backfill's runs, when their
+    time comes; all read back through the engine's API."""
+    from prefect.client.orchestration import get_client
     from prefect.flows import load_flow_from_entrypoint
+    from prefect.settings import get_current_settings
 
     from lifecycle_lab.monitoring import alerts as al
 
     world = ChurnWorld(n_weeks=36)
     folder = ROOT / "registry-deployed"
+    assert pl.scheduler_loops() == {"schedule_deployments": pl.SCHEDULER_LOOP_SECONDS,
+                                    "schedule_recent_deployments": pl.RECENT_DEPLOYMENTS_LOOP_SECONDS}
+    deployed_at = dt.datetime.now(dt.timezone.utc)
     dep = pl.deploy(world, folder)
     info = pl.deployment_info(dep)
-    assert info["name"] == pl.DEPLOYMENT and info["schedules"] == [{"cron": "0 6 * * 1", "timezone": None,
-                                                                      "active": True}]
-    assert load_flow_from_entrypoint(info["entrypoint"]).name == pl.FLOW_NAME  # a worker could load it
-    # the cron schedule's run for the Monday of week 26 (no week parameter: it comes from the schedule)
-    monday = pl.GO_LIVE + dt.timedelta(weeks=26, hours=6)
-    scheduled = pl.trigger(dep, scheduled=monday, tags=["cron"])
-    (state,) = pl.execute(scheduled)  # in a worker process
-    assert state.is_completed(), state.message
-    assert pl.run_result(state)["week"] == 26 and pl.run_result(state)["new"]
-    # the drift alert: the receiver's handler starts a run for the alert's week
+    assert info["name"] == pl.DEPLOYMENT and info["work_pool"] == pl.WORK_POOL
+    assert info["schedules"] == [{"cron": "0 6 * * 1", "timezone": None, "active": True}]
+    assert load_flow_from_entrypoint(info["entrypoint"]).name == pl.FLOW_NAME  # a worker can load it
+    # the scheduler service's runs: the next Mondays 06:00, held by the engine (Scheduled) until their time
+    mondays = pl.scheduled_runs(dep)
+    settings = get_current_settings().server.services.scheduler
+    assert len(mondays) == settings.min_runs  # weekly: the service's minimum of future runs (3)
+    assert [r["expected"] for r in mondays] == _mondays_at_six(deployed_at, len(mondays))
+    assert all(r["state"] == "Scheduled" and "auto-scheduled" in r["tags"] for r in mondays)
+    assert [r["week"] for r in mondays] == [week_of(r["expected"]) for r in mondays]  # the world's calendar
+    # an every-minute schedule whose week 28 is now (go_live parameter), to see the worker run one in time
+    go_live = dt.datetime.now(dt.timezone.utc) - dt.timedelta(weeks=28, hours=1)
+    minute_at = dt.datetime.now(dt.timezone.utc)
+    every = pl.deploy(world, folder, cron="* * * * *", name="every-minute", go_live=go_live)
+    minutes = pl.scheduled_runs(every)
+    times = [r["expected"] for r in minutes]
+    first = minute_at.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)  # the next whole minute
+    assert times[0] in (first, first + dt.timedelta(minutes=1))  # the service's pass may fall after it
+    assert times == [times[0] + dt.timedelta(minutes=k) for k in range(len(times))]
+    assert times[-1] >= minute_at + settings.min_scheduled_time  # it schedules at least an hour ahead
+    assert all(r["auto"] and r["week"] == 28 for r in minutes)
+    with pytest.raises(pl.PipelineError, match="in the future"):
+        pl.backfill(dep, [week_of(mondays[0]["expected"])])
+    backfilled = pl.backfill(dep, [26])  # a Monday that has passed: the worker runs it at once
+    assert pl.flow_runs(deployment_id=dep)[0]["expected"] == pl.fire_time(dep, 26) == \
+        week_start(26) + dt.timedelta(hours=6)
     handler = pl.alert_trigger(dep)
     with al.LocalReceiver(handler=handler) as rx:
         al.send_alerts([{"signal": "drift", "week": 27, "reason": "PSI 0.4 on usage_hours > 0.1 for 2 weeks"},
-                        {"signal": "base_rate", "week": 28, "reason": "churn rate moved"}],
+                        {"signal": "base_rate", "week": 27, "reason": "churn rate moved"}],
                        rx.url, folder / "alerts.jsonl")
     assert len(rx.received) == 2 and len(handler.started) == 1  # only drift and performance alerts retrain
-    assert pl.execute(*handler.started)[0].is_completed()
-    history = pl.flow_runs(deployment_id=dep)  # from the engine's API, not a hand log
-    assert [(r["week"], r["state"]) for r in history] == [(26, "Completed"), (27, "Completed")]
-    assert "cron" in history[0]["tags"] and "drift-alert" in history[1]["tags"]
-    assert all(r["deployment"] == dep for r in history)
+    with pl.worker():
+        states = pl.wait_for(*backfilled, *handler.started, minutes[0]["id"], minutes[1]["id"], timeout=420)
+    assert [s.name for s in states] == ["Completed"] * 4, [s.message for s in states]
+    results = [pl.run_result(s) for s in states]
+    assert [r["week"] for r in results] == [26, 27, 28, 28]
+    assert [r["new"] for r in results] == [True, True, True, False]  # the same week twice: one model
+    assert _versions(registry.tracking_uri(folder)) == [1, 2, 3, 4]
+    with get_client(sync_client=True) as client:
+        for run_id in (minutes[0]["id"], minutes[1]["id"]):
+            run = client.read_flow_run(run_id)
+            assert run.auto_scheduled and run.start_time >= run.expected_start_time  # not before its time
+    history = {r["id"]: r for r in pl.flow_runs(deployment_id=dep)}  # from the engine's API, not a hand log
+    assert [history[i]["state"] for i in backfilled + handler.started] == ["Completed", "Completed"]
+    assert "backfill" in history[backfilled[0]]["tags"] and "drift-alert" in history[handler.started[0]]["tags"]
+    assert sorted(r["state"] for r in history.values() if r["auto"]) == ["Scheduled"] * len(mondays)
     assert pl.deploy(world, folder) == dep  # deploying again updates the same deployment
-    assert _versions(registry.tracking_uri(folder)) == [1, 2, 3]
 
 
 def test_the_alert_text_round_trips_and_a_failing_handler_refuses_the_alert(tmp_path):
