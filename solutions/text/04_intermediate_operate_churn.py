@@ -359,8 +359,8 @@ print("\n".join(lines))
 # **Stage: continuous training.** `pipeline.build_flow()` is a Prefect 3 flow: extract the week (retried on a
 # flaky store), validate it with a pandera schema, check drift, train on the recent window, evaluate against
 # the champion, gate, register the challenger in the MLflow registry and move the `champion` alias only on a
-# pass. It runs here on a local Prefect server in this process; re-running a week registers nothing new
-# (idempotent). The failure path: a week whose data fail validation stops the flow, and the champion stays.
+# pass. It runs here on a local Prefect server in this process (Prefect's own server app, with its scheduler
+# service on); re-running a week registers nothing new (idempotent). The failure path: a week whose data fail validation stops the flow, and the champion stays.
 
 # %%
 import contextlib
@@ -387,13 +387,19 @@ if P.run_flow:
     print("the failed run:", bad.message[:160])
 
 # %% [markdown]
-# **Triggers: a cron schedule and the drift alert.** In production nobody calls the flow by hand.
+# **Triggers: the cron schedule, the drift alert and a backfill.** In production nobody calls the flow by hand.
 # `pipeline.deploy` registers it on the Prefect server as a *deployment* with a cron schedule (`0 6 * * 1`:
-# Mondays 06:00 UTC, when the week's data are complete); a scheduled run carries no `week` and works out its
-# week from its scheduled time. The alert receiver gets a handler (`pipeline.alert_trigger`) that starts a run
-# of the same deployment for each drift or performance alert. A Prefect worker (`prefect worker start`) would
-# pick these runs up; here `pipeline.execute` runs each one in this process, as a worker's subprocess would.
-# The run history below is read from the engine's API.
+# Mondays 06:00 UTC, when the week's data are complete) whose runs go to a `process` work pool. From then on the
+# server's **scheduler service** (Prefect's own, running in the local server) creates the schedule's runs: the
+# next Mondays, marked auto-scheduled, which the engine holds (state Scheduled) until their time. A run of the
+# schedule carries no `week`: it works out its week from its scheduled time on the simulated calendar (week 0
+# starts on Monday 2026-01-05, `world.GO_LIVE`, the same calendar as the Evidently dashboard's time axis).
+# Two more triggers create runs of the same deployment: the alert receiver's handler (`pipeline.alert_trigger`)
+# one per drift or performance alert, and a **backfill** (`pipeline.backfill`) the schedule's run of a Monday
+# that has passed (the pipeline was down in week 24). A **Prefect worker** (`prefect worker start --pool
+# p04-process`, started by `pipeline.worker` in a subprocess) polls the pool and executes each run whose time
+# has come, in a process of its own, one at a time. The run history below is read from the engine's API.
+# Which Mondays come next depends on today's date: the cell prints how far ahead the next one is with a `~`.
 
 # %%
 runs = "flow not run (run_flow=False)"
@@ -401,17 +407,22 @@ if P.run_flow:
     with server:  # the local server of the cell above; it stops at the end of this block
         deployment = pipeline.deploy(world, folder)
         print("deployment:", pipeline.deployment_info(deployment)["schedules"])
-        last_monday = pipeline.GO_LIVE + pd.Timedelta(weeks=P.n_weeks - 1, hours=6)
-        started = [pipeline.trigger(deployment, scheduled=last_monday, tags=["cron"])]  # what the schedule does
+        upcoming = pd.DataFrame(pipeline.scheduled_runs(deployment))  # created by the scheduler service
+        ahead = (upcoming.expected.min() - pd.Timestamp.now(tz="UTC")) / pd.Timedelta(days=1)
+        scheduled = {"runs": len(upcoming), "held": set(upcoming.state) == {"Scheduled"},
+                     "mondays_0600": set(upcoming.expected.dt.strftime("%a %H:%M")) == {"Mon 06:00"}}
+        print("the scheduler's runs:", scheduled, f"- the next in ~{ahead:.1f} days")
+        started = pipeline.backfill(deployment, [24])  # the Monday of week 24 has passed: due now
         handler = pipeline.alert_trigger(deployment)
         (out / "alerts-pipeline.jsonl").unlink(missing_ok=True)
         with alerts.LocalReceiver(handler=handler) as rx_pipeline:  # the pipeline's subscription to the alerts
             alerts.send_alerts(new.to_dict("records"), rx_pipeline.url, out / "alerts-pipeline.jsonl")
         started += handler.started
-        states = pipeline.execute(*started)  # the worker's part, in a worker process
+        with pipeline.worker():  # `prefect worker start` in a subprocess runs the runs that are due
+            states = pipeline.wait_for(*started)
         history = pd.DataFrame(pipeline.flow_runs(deployment_id=deployment))
-    flow.update(deployed_runs=[s.name for s in states], alert_runs=len(handler.started))
-    runs = history[["week", "state", "tags"]].assign(tags=lambda d: d.tags.map(", ".join))
+    flow.update(deployed_runs=[s.name for s in states], alert_runs=len(handler.started), scheduled=scheduled)
+    runs = history[~history.auto][["week", "state", "tags"]].assign(tags=lambda d: d.tags.map(", ".join))
 runs
 
 # %% [markdown]
@@ -513,7 +524,7 @@ print("open it:", " ".join(evidently_ui.ui_command(where, 8000)))
 # | concern | here (this notebook) | in production at scale |
 # |---|---|---|
 # | serving | batch scoring in this process | a batch job on Kubernetes, or an online model server (KServe) |
-# | orchestration | Prefect 3 flow on a local server in this process: a deployment with a cron schedule, runs started by the schedule and by the drift alert, executed in this process | Prefect workers (or Airflow) on a cluster pulling the scheduled runs from a Prefect server with a database |
+# | orchestration | Prefect 3 flow on a local Prefect server in this process with its scheduler service: a deployment with a cron schedule on a process work pool, runs created by the scheduler, by the drift alert and by a backfill, executed by one Prefect worker (`prefect worker start`) in a subprocess | Prefect workers (or Airflow) on a cluster pulling the scheduled runs from a Prefect server with a database |
 # | features | computed from the simulated week | a feature store with point-in-time correct joins |
 # | validation | pandera schema in the flow | the same, or Great Expectations, at the ingestion boundary |
 # | registry | MLflow on SQLite, `champion` alias | MLflow (or a cloud registry) on a database server, with approvals |

@@ -163,11 +163,11 @@ class WorkspaceInfo:
 
 
 def build_workspace(path: str | Path, reference: "pd.DataFrame", log: "pd.DataFrame", columns: Columns, *,
-                    as_of: int, start: dt.datetime, project: str = "churn model", title: str = "Churn model: weekly monitoring",
-                    fresh: bool = True) -> WorkspaceInfo:
+                    as_of: int, start: dt.datetime, project: str = "churn model",
+                    title: str = "Churn model: weekly monitoring", fresh: bool = True) -> WorkspaceInfo:
     """Create an Evidently UI workspace at `path` with one project, a snapshot per scored week up to
-    `as_of` (stamped from `start`, see `weekly_snapshots`), and the dashboard panels. `fresh` removes an earlier workspace at that path first (a
-    re-run of the notebook does not add a second set of weeks)."""
+    `as_of` (stamped from `start`, see `weekly_snapshots`), and the dashboard panels. `fresh` removes an
+    earlier workspace at that path first (a re-run of the notebook does not add a second set of weeks)."""
     from evidently.ui.workspace import Workspace
 
     t0 = time.perf_counter()
@@ -264,7 +264,8 @@ class BackgroundBuild:
         reference[keep].to_parquet(stem / "reference.parquet", index=False)
         log[[*keep, columns.known, columns.week]].to_parquet(stem / "log.parquet", index=False)
         spec = {"columns": {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in asdict(columns).items()},
-                "as_of": int(as_of), "start": start.isoformat(), "project": project, "title": title, "path": str(self.path)}
+                "as_of": int(as_of), "start": start.isoformat(), "project": project, "title": title,
+                "path": str(self.path)}
         (stem / "spec.json").write_text(json.dumps(spec))
         self._result = stem / "result.json"
         self._result.unlink(missing_ok=True)

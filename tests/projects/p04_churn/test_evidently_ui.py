@@ -49,6 +49,24 @@ def test_one_snapshot_per_week_and_performance_only_where_labels_landed(built):
     assert len(info.panels) == 8 and any("Performance" in p for p in info.panels)
 
 
+def test_the_snapshots_sit_on_the_worlds_calendar(built):
+    """One calendar: week w's snapshot is stamped Monday 2026-01-05 + w weeks, and the pipeline's cron runs
+    count weeks from the same Monday."""
+    import datetime as dt
+
+    from evidently.ui.workspace import Workspace
+
+    from lifecycle_lab.projects.p04_churn import pipeline as pl
+
+    world, report, info = built
+    ws = Workspace(str(info.path))
+    runs = [ws.get_run(info.project_id, i) for i in ws.list_runs(info.project_id)]
+    stamps = {int(m.metadata["week"]): m.timestamp for m in runs}
+    assert stamps == {w: dt.datetime(2026, 1, 5) + dt.timedelta(weeks=w) for w in info.weeks}
+    monday_six = dt.datetime(2026, 1, 5, 6, tzinfo=dt.timezone.utc) + dt.timedelta(weeks=BUG_WEEK)
+    assert pl.scheduled_week(monday_six) == BUG_WEEK and pl.scheduled_week(monday_six, monday_six) == 0
+
+
 def test_the_snapshots_values_agree_with_the_log(built):
     from scipy.stats import wasserstein_distance
     from sklearn.metrics import precision_score, recall_score

@@ -58,8 +58,10 @@ def test_the_flow_failure_keeps_the_champion_and_the_artefacts_are_written(run):
     flow = run.summary["flow"]
     assert flow["completed"] and flow["failed_run_failed"] and not flow["rerun_new"]
     assert flow["aliases"]["champion"] == (2 if flow["promoted"] else 1)
-    # the deployment's runs: one of the cron schedule, one per drift or performance alert, all completed
+    # the deployment's runs: a backfill of the cron schedule's, one per drift or performance alert, all completed
     assert flow["deployed_runs"] == ["Completed"] * (1 + flow["alert_runs"]) and flow["alert_runs"] >= 1
+    # the schedule's own runs, created by Prefect's scheduler service: its minimum of 3 future Mondays 06:00
+    assert flow["scheduled"] == {"runs": 3, "held": True, "mondays_0600": True}
     folder = run.output.parent / run.output.stem
     incidents = pd.read_csv(folder / "incident_log.csv")
     assert set(incidents.scenario) == {"as parameterised", "data bug", "label shift", "seasonal drift"}

@@ -491,7 +491,7 @@ def deployment_info(deployment_id) -> dict:
                           for s in d.schedules]}
 
 
-def scheduled_runs(deployment_id, *, wait: float = 30.0) -> list[dict]:
+def scheduled_runs(deployment_id, *, wait: float = 60.0) -> list[dict]:
     """The runs of the deployment that Prefect's scheduler service created (auto-scheduled, from the
     API), oldest first; waits up to `wait` s for the service's first pass over a new deployment."""
     import time
