@@ -87,8 +87,8 @@ def _mondays_at_six(after, n):
 
 def test_the_scheduler_service_creates_the_cron_runs_and_a_worker_runs_them_when_their_time_comes(server):
     """Prefect's scheduler service (not this code) creates the runs of the cron schedules; a Prefect worker
-    (`prefect worker start`, a process pool) executes them, and the alert's and a backfill's runs, when their
-    time comes; all read back through the engine's API."""
+    (`prefect worker start`, a process pool) executes them when their time comes, idempotent per week; the
+    alert and a backfill create runs of the same deployment; all read back through the engine's API."""
     from prefect.client.orchestration import get_client
     from prefect.flows import load_flow_from_entrypoint
     from prefect.settings import get_current_settings
@@ -123,31 +123,33 @@ def test_the_scheduler_service_creates_the_cron_runs_and_a_worker_runs_them_when
     assert times == [times[0] + dt.timedelta(minutes=k) for k in range(len(times))]
     assert times[-1] >= minute_at + settings.min_scheduled_time  # it schedules at least an hour ahead
     assert all(r["auto"] and r["week"] == 28 for r in minutes)
+    with pl.worker():  # `prefect worker start`: it runs each of the scheduler's runs when its minute comes
+        states = pl.wait_for(minutes[0]["id"], minutes[1]["id"], timeout=300)
+    assert [s.name for s in states] == ["Completed"] * 2, [s.message for s in states]
+    results = [pl.run_result(s) for s in states]
+    assert [r["week"] for r in results] == [28, 28] and [r["new"] for r in results] == [True, False]
+    assert _versions(registry.tracking_uri(folder)) == [1, 2]  # the same week twice: one model
+    with get_client(sync_client=True) as client:
+        for run_id in (minutes[0]["id"], minutes[1]["id"]):
+            run = client.read_flow_run(run_id)
+            assert run.auto_scheduled and run.start_time >= run.expected_start_time  # not before its time
+    # the other triggers create runs of the same deployment (executed by the worker in the notebook's test)
     with pytest.raises(pl.PipelineError, match="in the future"):
         pl.backfill(dep, [week_of(mondays[0]["expected"])])
-    backfilled = pl.backfill(dep, [26])  # a Monday that has passed: the worker runs it at once
-    assert pl.flow_runs(deployment_id=dep)[0]["expected"] == pl.fire_time(dep, 26) == \
-        week_start(26) + dt.timedelta(hours=6)
+    backfilled = pl.backfill(dep, [26])  # a Monday that has passed: a worker would run it at once
+    assert pl.fire_time(dep, 26) == week_start(26) + dt.timedelta(hours=6) == dt.datetime(2026, 7, 6, 6,
+                                                                                            tzinfo=dt.timezone.utc)
     handler = pl.alert_trigger(dep)
     with al.LocalReceiver(handler=handler) as rx:
         al.send_alerts([{"signal": "drift", "week": 27, "reason": "PSI 0.4 on usage_hours > 0.1 for 2 weeks"},
                         {"signal": "base_rate", "week": 27, "reason": "churn rate moved"}],
                        rx.url, folder / "alerts.jsonl")
     assert len(rx.received) == 2 and len(handler.started) == 1  # only drift and performance alerts retrain
-    with pl.worker():
-        states = pl.wait_for(*backfilled, *handler.started, minutes[0]["id"], minutes[1]["id"], timeout=420)
-    assert [s.name for s in states] == ["Completed"] * 4, [s.message for s in states]
-    results = [pl.run_result(s) for s in states]
-    assert [r["week"] for r in results] == [26, 27, 28, 28]
-    assert [r["new"] for r in results] == [True, True, True, False]  # the same week twice: one model
-    assert _versions(registry.tracking_uri(folder)) == [1, 2, 3, 4]
-    with get_client(sync_client=True) as client:
-        for run_id in (minutes[0]["id"], minutes[1]["id"]):
-            run = client.read_flow_run(run_id)
-            assert run.auto_scheduled and run.start_time >= run.expected_start_time  # not before its time
     history = {r["id"]: r for r in pl.flow_runs(deployment_id=dep)}  # from the engine's API, not a hand log
-    assert [history[i]["state"] for i in backfilled + handler.started] == ["Completed", "Completed"]
-    assert "backfill" in history[backfilled[0]]["tags"] and "drift-alert" in history[handler.started[0]]["tags"]
+    made = [history[i] for i in backfilled + handler.started]
+    assert [(r["week"], r["auto"], r["state"]) for r in made] == [(26, False, "Scheduled"), (27, False, "Scheduled")]
+    assert made[0]["expected"] == pl.fire_time(dep, 26) and "backfill" in made[0]["tags"]
+    assert "drift-alert" in made[1]["tags"]
     assert sorted(r["state"] for r in history.values() if r["auto"]) == ["Scheduled"] * len(mondays)
     assert pl.deploy(world, folder) == dep  # deploying again updates the same deployment
 
