@@ -11,7 +11,10 @@ Why each rule:
 - predictions are upserted on (ticket_id, model_version): a job killed half-way and re-run, or run twice by
   a scheduler, leaves no duplicates and loses no rows. A ticket id that appears twice in one file is the
   same ticket sent twice: the last copy wins, and the run counts and logs the repeats (`rows_duplicate`;
-  training, by contrast, refuses duplicate ids);
+  training, by contrast, refuses duplicate ids). The ids a running run has written so far are kept in the
+  database (`seen_ids`, written in each chunk's transaction and emptied when the run ends), not in this
+  process, so memory stays flat in the number of rows and a repeat is counted exactly once whatever the
+  engine;
 - rows that fail the ticket schema (`csvload.check_row`, the same rule training and the API use) go to
   `rejects` with the reason, never dropped silently, and so do rows the CSV itself breaks (a ragged row:
   its field count and line are named), so rows_in == rows_written + rows_rejected + rows_duplicate always;
@@ -161,6 +164,13 @@ def _tables():
                     Column("reason", Text, nullable=False),
                     Column("run_id", String(40), nullable=False),
                     PrimaryKeyConstraint("input_sha256", "row_number", "model_version", name="pk_rejects"))
+    # the repeat check of running runs: every valid id a run has committed, with how many copies it has seen
+    # (a later copy in the file is a duplicate); keyed by run, so concurrent runs on other files never mix
+    Table("seen_ids", md,
+          Column("run_id", String(40), nullable=False),
+          Column("ticket_id", String(200), nullable=False),
+          Column("copies", Integer, nullable=False),
+          PrimaryKeyConstraint("run_id", "ticket_id", name="pk_seen_ids"))
     _TABLES = (md, runs, predictions, rejects)
     return _TABLES
 
@@ -414,6 +424,7 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
                              f"(and optionally created_at)")
         digest = file_sha256(input_path)
         lock = _take_lease(engine, report.run_id, digest, input_path.name)
+        _forget_seen(engine)  # the repeat checks that killed runs left behind
         model, meta = load_artifact(artifact_dir, expected_version=expected_version)
         report.model_version = meta.version
         report.review_threshold = serving_threshold(meta, review_threshold)
@@ -428,6 +439,7 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
             scorer = _Processes(workers, artifact_dir, meta.version, meta.sha256)
         _score_file(engine, input_path, digest, model, meta.version, report, chunk_size, report.review_threshold,
                     pause_after_chunk, scorer)
+        _forget_seen(engine, report.run_id)
         report.status = "succeeded"
         with engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.run_id == report.run_id)
@@ -451,6 +463,8 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
         except Exception as db_err:  # the database went away mid-run: fall back to the ledger
             report.error += f" (the database then failed too: {type(db_err).__name__})"
             _record_in_ledger(report, started, input_path, db_url, artifact_dir, ledger)
+        with contextlib.suppress(Exception):  # else the next run on this database empties it
+            _forget_seen(engine, report.run_id)
         if not known:
             log.exception("run %s failed: %s", report.run_id, report.error)
         else:
@@ -657,8 +671,8 @@ def score_chunk(model, chunk: "Any", ragged: list, *, version: str, run_id: str,
     """Validate and score one chunk: the one scoring function of every engine (in process, worker processes,
     dask workers). Pure: reads nothing, writes nothing; the caller writes the result in one transaction.
 
-    Returns {"n_in", "good_ids" (valid ids in file order, repeats included, for the run's duplicate count),
-    "rows" (one prediction per distinct valid id, the last copy winning), "rejects" (reject rows)}.
+    Returns {"n_in", "rows" (one prediction per distinct valid id, the last copy winning), "copies" (for each
+    row, how many valid rows of the chunk carry its id: the run's duplicate count), "rejects" (reject rows)}.
     The model only needs `predict_proba(texts)` and `classes_`, so any text classifier artifact fits.
     """
     import numpy as np
@@ -666,7 +680,7 @@ def score_chunk(model, chunk: "Any", ragged: list, *, version: str, run_id: str,
 
     good, bad = validate_chunk(chunk.drop(columns="_line"))
     bad = sorted(bad + list(ragged))
-    good_ids = good["ticket_id"].tolist()
+    copies = good["ticket_id"].value_counts(sort=False).to_dict()
     good = good.drop_duplicates("ticket_id", keep="last")  # one row per key inside a statement
     rows = []
     if len(good):
@@ -681,7 +695,8 @@ def score_chunk(model, chunk: "Any", ragged: list, *, version: str, run_id: str,
     reject_rows = [{"input_sha256": digest, "row_number": n, "model_version": version,
                     "ticket_id": (None if t is None else _storable(str(t))[:200]), "reason": r, "run_id": run_id}
                    for n, t, r in bad]
-    return {"n_in": len(chunk) + len(ragged), "good_ids": good_ids, "rows": rows, "rejects": reject_rows}
+    return {"n_in": len(chunk) + len(ragged), "rows": rows, "copies": [int(copies[r["ticket_id"]]) for r in rows],
+            "rejects": reject_rows}
 
 
 def usable_cores() -> int:
@@ -861,28 +876,84 @@ class _Dask:
 
     def results(self, model, chunks, kwargs: dict):
         files = self.client.scatter(self.files, broadcast=True, hash=False)
-        submit = lambda item: self.client.submit(_score_on_dask, files, self.version, self.sha256,  # noqa: E731
-                                                 item[0], item[1], kwargs, pure=False)
+
+        def submit(item):
+            # the chunk travels as data of its own (scatter), not inside the task: the scheduler keeps its last
+            # 1,000 messages to each worker (distributed's BatchedSend.recent_message_log, every message under
+            # 1 MB), and a task that carried its chunk kept ~0.5 MB per 2,000 rows in the scheduler (and the
+            # serialized graph in this client) long after the chunk was scored: 328 -> 818 MB at 1M rows.
+            # A scattered chunk is freed once its task is done and its future dropped.
+            chunk, ragged = item
+            data = self.client.scatter(chunk, hash=False)
+            return self.client.submit(_score_on_dask, files, self.version, self.sha256, data, ragged, kwargs,
+                                      pure=False)
+
         yield from _ordered(submit, chunks, 2 * self.workers)
 
 
-def _write_results(engine, results, report: RunReport, pause_after_chunk: float, seen: set, repeats) -> None:
+SEEN_BATCH = 500
+"""Ids per lookup in `seen_ids` (an IN list): well under every database's limit on bound parameters."""
+
+
+def _seen_ids():
+    return _tables()[0].tables["seen_ids"]
+
+
+def _count_repeats(conn, run_id: str, rows: list[dict], copies: list[int]) -> int:
+    """Record this chunk's ids in `seen_ids` (in the caller's transaction) and return how many of its valid rows
+    repeat an id seen earlier in the file: the copies inside the chunk after the first, plus one for each id
+    an earlier chunk of this run already committed."""
+    from sqlalchemy import select
+
+    seen = _seen_ids()
+    ids = [r["ticket_id"] for r in rows]
+    earlier: dict[str, int] = {}
+    for at in range(0, len(ids), SEEN_BATCH):
+        part = ids[at:at + SEEN_BATCH]
+        earlier.update(conn.execute(select(seen.c.ticket_id, seen.c.copies)
+                                    .where((seen.c.run_id == run_id) & seen.c.ticket_id.in_(part))).all())
+    entries = [{"run_id": run_id, "ticket_id": tid, "copies": earlier.get(tid, 0) + n} for tid, n in zip(ids, copies)]
+    _upsert(conn, seen, entries, ["run_id", "ticket_id"])
+    return sum(copies) - len(ids) + len(earlier)
+
+
+def _forget_seen(engine, run_id: str | None = None) -> None:
+    """Empty `seen_ids` of a run that ended (run_id), or of every run no longer running (run_id None: what a
+    killed run left behind)."""
+    from sqlalchemy import select
+
+    runs, seen = _tables()[1], _seen_ids()
+    where = (seen.c.run_id == run_id if run_id is not None else
+             seen.c.run_id.not_in(select(runs.c.run_id).where(runs.c.status == "running")))
+    with engine.begin() as conn:
+        conn.execute(seen.delete().where(where))
+
+
+def _repeat_summary(engine, run_id: str) -> tuple[int, list[tuple[str, int]]]:
+    """(ids seen more than once, up to five (id, copies) with the most copies) of a run, for its warning."""
+    from sqlalchemy import func, select
+
+    seen = _seen_ids()
+    repeated = (seen.c.run_id == run_id) & (seen.c.copies > 1)
+    with engine.connect() as conn:
+        n_ids = conn.execute(select(func.count()).select_from(seen).where(repeated)).scalar_one()
+        top = conn.execute(select(seen.c.ticket_id, seen.c.copies).where(repeated)
+                           .order_by(seen.c.copies.desc(), seen.c.ticket_id).limit(5)).tuples().all()
+    return n_ids, top
+
+
+def _write_results(engine, results, report: RunReport, pause_after_chunk: float) -> None:
     """Write each scored chunk in one transaction, counting repeats of ids seen earlier in the file."""
     from sqlalchemy import update
 
     _, runs, predictions, rejects = _tables()
     for result in results:
-        duplicate = 0
-        for tid in result["good_ids"]:
-            if tid in seen:
-                duplicate += 1
-                repeats[tid] += 1
-            seen.add(tid)
         n_in, n_bad = result["n_in"], len(result["rejects"])
-        counts = {"rows_in": report.rows_in + n_in, "rows_rejected": report.rows_rejected + n_bad,
-                  "rows_duplicate": report.rows_duplicate + duplicate,
-                  "rows_written": report.rows_written + n_in - n_bad - duplicate}  # distinct tickets scored
         with engine.begin() as conn:  # one transaction per chunk, written by this process only
+            duplicate = _count_repeats(conn, report.run_id, result["rows"], result["copies"])
+            counts = {"rows_in": report.rows_in + n_in, "rows_rejected": report.rows_rejected + n_bad,
+                      "rows_duplicate": report.rows_duplicate + duplicate,
+                      "rows_written": report.rows_written + n_in - n_bad - duplicate}  # distinct tickets scored
             _upsert(conn, predictions, result["rows"], ["ticket_id", "model_version"])
             _upsert(conn, rejects, result["rejects"], ["input_sha256", "row_number", "model_version"])
             conn.execute(update(runs).where(runs.c.run_id == report.run_id).values(**counts, heartbeat=_now()))
@@ -898,11 +969,6 @@ def _write_results(engine, results, report: RunReport, pause_after_chunk: float,
 
 def _score_file(engine, input_path: Path, digest: str, model, version: str, report: RunReport, chunk_size: int,
                 review_threshold: float, pause_after_chunk: float, scorer) -> None:
-    import collections
-
-    seen: set[str] = set()  # ids scored so far in this file: a repeat replaces the earlier prediction
-    repeats: collections.Counter = collections.Counter()
-
     def chunks():
         first = True
         for chunk, ragged in read_csv_chunks(input_path, chunk_size):
@@ -915,11 +981,12 @@ def _score_file(engine, input_path: Path, digest: str, model, version: str, repo
     kwargs = {"version": version, "run_id": report.run_id, "digest": digest, "review_threshold": review_threshold}
     results = scorer.results(model, chunks(), kwargs)  # in input order, whichever worker scored it
     with contextlib.closing(results):  # a failure here stops the workers at once (no orphan work)
-        _write_results(engine, results, report, pause_after_chunk, seen, repeats)
-    if repeats:
-        shown = ", ".join(f"{tid!r} x{n + 1}" for tid, n in repeats.most_common(5))
+        _write_results(engine, results, report, pause_after_chunk)
+    if report.rows_duplicate:
+        n_ids, top = _repeat_summary(engine, report.run_id)
+        shown = ", ".join(f"{tid!r} x{n}" for tid, n in top)
         log.warning("run %s: %d row(s) repeat a ticket id seen earlier in %s (%d id(s), e.g. %s); the last copy of "
-                    "each is kept", report.run_id, report.rows_duplicate, input_path.name, len(repeats), shown)
+                    "each is kept", report.run_id, report.rows_duplicate, input_path.name, n_ids, shown)
 
 
 def read_table(db_url: str, name: str) -> "Any":
