@@ -16,7 +16,7 @@ $PY -m lifecycle_lab learner --check
 
 if [ "$mode" = fast ]; then
   echo "== 2/2 unit, integration and course tests (no whole-notebook runs, no image builds, no nbval)"
-  $PY -m pytest -q tests -m "not notebook and not images" "$@"
+  $PY -m pytest -q tests -m "not notebook and not images and not slow" "$@"
   exit 0
 fi
 

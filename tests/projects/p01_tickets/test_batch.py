@@ -147,6 +147,29 @@ def test_duplicate_ids_in_one_file_are_counted_logged_and_the_last_copy_kept(tmp
     assert "6 row(s) repeat a ticket id" in warning and "5 id(s)" in warning and f"{frame.ticket_id[0]!r} x3" in warning
 
 
+def test_the_repeat_check_is_kept_per_run_in_the_database_and_emptied_when_runs_end(tmp_path, artifact, db_url):
+    """The ids a run has seen live in `seen_ids` (not in the job's memory): another running run's ids never count
+    as this run's repeats, a killed run's are removed by the next run, and a run leaves none of its own."""
+    from sqlalchemy import create_engine, select
+
+    frame = tickets.unlabelled(tickets.generate(seed=2, n_tickets=40))
+    frame = pd.concat([frame, frame.head(3)], ignore_index=True)  # 3 repeats, in a later chunk
+    frame.to_csv(tmp_path / "f.csv", index=False)
+    runs, seen, now = batch._tables()[1], batch._seen_ids(), datetime.now(timezone.utc)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for run_id, status in (("alive-elsewhere", "running"), ("killed", "interrupted")):
+            conn.execute(runs.insert().values(run_id=run_id, started=now, heartbeat=now, status=status, rows_in=0,
+                                              rows_written=0, rows_rejected=0, host="other-host", pid=1))
+            conn.execute(seen.insert(), [{"run_id": run_id, "ticket_id": t, "copies": 1} for t in frame.ticket_id[:40]])
+    report = batch.run_batch(tmp_path / "f.csv", db_url, artifact, chunk_size=16)
+    assert (report.rows_in, report.rows_written, report.rows_duplicate) == (43, 40, 3)
+    with engine.connect() as conn:
+        left = conn.execute(select(seen.c.run_id).distinct()).scalars().all()
+    engine.dispose()
+    assert left == ["alive-elsewhere"]  # the killed run's and this run's are gone, the live run's kept
+
+
 def _raw_file(tmp_path, body: bytes, name="raw.csv"):
     path = tmp_path / name
     path.write_bytes(body)
