@@ -13,6 +13,8 @@ Each measurement runs in its own process, and the kinds are interleaved run by r
 again), so a change in the machine's load hits all kinds alike; the 1-minute load average is recorded before
 each one. "peak MB" is the measuring process's maximum RSS (the job's parent: it reads and writes), "worker
 MB" the largest of its child processes (the scoring workers; for dask, the cluster's worker processes).
+For dask the measuring process also runs the LocalCluster's scheduler: `bench/batch_dask_memory.py` measures
+client, scheduler and workers as separate processes.
 `--big-rows N` also runs w2 and dask2 once on an N-row file: memory must not grow with the file.
 "CPU s" are the CPU seconds (user + system) the parent and its worker processes used: on a machine shared
 with other jobs the wall-clock rate is noisy, the CPU a row costs much less so. For dask the cluster's

@@ -4,7 +4,11 @@ Checked: the predictions and rejects equal those of the single-process job (the 
 workers=1, itself checked against predict_proba in test_batch.py), every row is accounted for
 (rows_in = written + rejected + duplicate), a re-run on the cluster is idempotent, and an unreachable
 scheduler or a missing address fails the run in seconds with a message naming --scheduler and the fix,
-before the model is loaded or the file read.
+before the model is loaded or the file read. And (marked slow) a file larger than a worker's whole memory:
+a LocalCluster of two worker processes limited to 400 MiB each scores a 512 MB file with every guarantee
+above, the model's own predict_proba as the oracle, while the workers stay under their limit (the kernel's
+peak RSS of each), none is restarted, removed or paused (their pids, the scheduler's events), and the client
+(with the scheduler, in this process) grows by far less than the file.
 """
 
 import os

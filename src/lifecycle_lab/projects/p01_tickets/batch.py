@@ -381,10 +381,12 @@ def run_batch(input_path: str | Path, db_url: str, artifact_dir: str | Path, *, 
       process, as before); forked workers share the model this process loaded with the registry's safe
       loader, spawned ones (where there is no fork) load it once each with the same loader;
     - engine="dask": the chunks are scored on the dask.distributed cluster whose scheduler is at `scheduler`
-      (e.g. tcp://10.0.0.5:8786); the file is streamed chunk by chunk, never loaded whole, and the model
-      travels to the workers as the artifact's bytes. An unreachable scheduler fails the run within
+      (e.g. tcp://10.0.0.5:8786); the file is streamed chunk by chunk, never loaded whole, each chunk sent to
+      a worker as data of its own (scattered, freed once scored), and the model travels to the workers as the
+      artifact's bytes. An unreachable scheduler fails the run within
       `scheduler_timeout` seconds, before the file is read or the model loaded.
-    At most two chunks per worker are in flight, so memory stays flat in the number of rows.
+    At most two chunks per worker are in flight and the ids seen so far are in the database (`seen_ids`),
+    so memory stays flat in the number of rows (a chunk is `chunk_size` rows: mind very long rows).
     """
     from sqlalchemy import update
 
