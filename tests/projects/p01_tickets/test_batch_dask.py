@@ -125,9 +125,15 @@ def _big_file(path, n_valid=2000, big_after_each=4):
 
 
 def _peak_rss():
-    import resource
+    """This process's peak RSS in bytes: the kernel's high-water mark of its memory map (VmHWM). Not ru_maxrss:
+    a process started by fork + exec keeps the forking process's high-water mark there, so a worker spawned
+    by a big test process would report that process's peak."""
+    from pathlib import Path
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the kernel's high-water mark, bytes
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _removed_or_paused(dask_scheduler):
