@@ -2,8 +2,9 @@
 
 Two measurements, both of the learner copies run unattempted (what a learner's kernel does in a workshop):
 
-1. Per notebook: the kernel's peak resident memory (RSS, sampled every 0.2 s) and its CPU seconds (user +
-   system, from the kernel process and its children), one notebook at a time. These size a hub's per-user
+1. Per notebook: the kernel's peak resident memory (RSS, sampled every 0.2 s), the peak of the kernel with
+   every process it starts (servers, workers, background builds), and the kernel's CPU seconds (user +
+   system), one notebook at a time. These size a hub's per-user
    limits (Zero to JupyterHub's `singleuser.memory` and `singleuser.cpu`).
 2. Concurrency on notebook 00: K learners start it at the same moment (K = 1, 2, 4, 6, 8), each in its own
    kernel; the median and worst completion time against K = 1 run in the same session (this machine is
@@ -48,10 +49,13 @@ def _run(stem: str, out: Path, samples: list, stop: threading.Event) -> float:
     def sample():
         while not stop.is_set() and proc.poll() is None:
             try:
-                kids = parent.children(recursive=True)
-                rss = sum(k.memory_info().rss for k in kids if "ipykernel" in " ".join(k.cmdline()))
-                cpu = sum(sum(k.cpu_times()[:2]) for k in kids if "ipykernel" in " ".join(k.cmdline()))
-                samples.append((rss, cpu))
+                kernels = [k for k in parent.children(recursive=True) if "ipykernel" in " ".join(k.cmdline())]
+                # the kernel and what it starts (notebook 04's Evidently build and Prefect worker, the API
+                # servers of 01 and 07): all of it runs in a learner's server
+                tree = {p.pid: p for k in kernels for p in [k, *k.children(recursive=True)]}.values()
+                rss = sum(k.memory_info().rss for k in kernels)
+                cpu = sum(sum(k.cpu_times()[:2]) for k in kernels)
+                samples.append((rss, cpu, sum(p.memory_info().rss for p in tree)))
             except psutil.Error:
                 pass
             time.sleep(0.2)
@@ -72,9 +76,10 @@ def per_notebook(stems: list[str]) -> list[dict]:
             samples: list = []
             seconds = _run(stem, Path(tmp), samples, threading.Event())
         rows.append({"notebook": stem, "seconds": seconds, "peak_rss_mb": max(s[0] for s in samples) / 2**20,
-                     "cpu_s": max(s[1] for s in samples)})
-        print(f"{stem}: {seconds:.1f} s wall, peak kernel RSS {rows[-1]['peak_rss_mb']:.0f} MB, "
-              f"kernel CPU {rows[-1]['cpu_s']:.1f} s", flush=True)
+                     "peak_tree_rss_mb": max(s[2] for s in samples) / 2**20, "cpu_s": max(s[1] for s in samples)})
+        print(f"{stem}: {seconds:.1f} s wall, peak kernel RSS {rows[-1]['peak_rss_mb']:.0f} MB "
+              f"(with the processes it starts {rows[-1]['peak_tree_rss_mb']:.0f} MB), "
+              f"kernel CPU {rows[-1]['cpu_s']:.1f} s, load {os.getloadavg()[0]:.1f}", flush=True)
     return rows
 
 

@@ -19,7 +19,7 @@ c.DockerSpawner.notebook_dir = "/home/jovyan/lifecycle-lab/notebooks"
 c.DockerSpawner.volumes = {"lifecycle-lab-{username}": "/home/jovyan/lifecycle-lab"}  # each learner's own volume
 c.DockerSpawner.remove = True
 c.DockerSpawner.network_name = "jupyterhub"
-c.DockerSpawner.mem_limit = "2G"                  # notebook 03's kernel peaks near 1 GB (bench/RESULTS-workshops.md)
+c.DockerSpawner.mem_limit = "3G"                  # notebook 04 and what it starts peak at ~1.7 GB (bench/RESULTS-workshops.md)
 c.DockerSpawner.cpu_limit = 1.0
 c.JupyterHub.hub_ip = "0.0.0.0"
 
