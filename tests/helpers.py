@@ -105,3 +105,28 @@ def execute_on_server(base: str, token: str, code_cells: list[str], *, timeout: 
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parent / "fixtures"
 """tests/fixtures: gradetest, a tiny practice project (three exercises, two artefacts) for the course tests."""
 GRADETEST_NOTEBOOK = "90_grading_test"
+
+
+def readme_docker_commands(readme=None) -> dict:
+    """The Docker commands README.md gives (fenced bash blocks, continued lines joined, and inline code), as
+    {"build": [...], "run": [...], "newman": the newman line}: the image tests run or check exactly these, so the
+    README cannot drift from what was run."""
+    import re
+
+    from lifecycle_lab.base import paths
+
+    text = (readme or paths.ROOT / "README.md").read_text()
+    found = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        found += [line.strip() for line in block.replace("\\\n", " ").splitlines()]
+    found += re.findall(r"`((?:docker|node_modules/\.bin/newman) [^`]+)`", text)
+    cmds = {"build": [], "run": [], "newman": None}
+    for line in found:
+        line = re.sub(r"\s+#.*$", "", " ".join(line.split()))
+        if line.startswith("docker build ") and line not in cmds["build"]:
+            cmds["build"].append(line)
+        elif line.startswith("docker run ") and line not in cmds["run"]:
+            cmds["run"].append(line)
+        elif line.startswith("node_modules/.bin/newman "):
+            cmds["newman"] = line
+    return cmds

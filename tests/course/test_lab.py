@@ -84,3 +84,22 @@ def test_the_offline_lab_settings_are_merged_into_the_environments_overrides(tmp
     assert merged[NOTIFICATION_PLUGIN] == {"fetchNews": "false", "checkForUpdates": False}
     write_lab_settings(tmp_path)  # idempotent
     assert json.loads(target.read_text()) == merged
+
+
+def test_current_lab_settings_are_not_written_again(tmp_path, monkeypatch):
+    # the workbook image writes them at build time into /opt/venv, which its learner (uid 1000) cannot write:
+    # `lifecycle-lab lab` must then start without writing (a write there is "Permission denied")
+    from pathlib import Path
+
+    from lifecycle_lab.course.lab import write_lab_settings
+
+    target = write_lab_settings(tmp_path)
+    writes = []
+    real = Path.write_text
+    monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: writes.append(self) or real(self, *a, **k))
+    assert write_lab_settings(tmp_path) == target and writes == []
+    target.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {"fetchNews": "true"}}))
+    writes.clear()
+    write_lab_settings(tmp_path)
+    assert writes == [target] and json.loads(target.read_text())[
+        "@jupyterlab/apputils-extension:notification"] == {"fetchNews": "false", "checkForUpdates": False}

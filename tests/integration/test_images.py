@@ -14,10 +14,12 @@ import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import readme_docker_commands as readme_commands
 from helpers import ticket_artifact
 from lifecycle_lab.base import paths
 from lifecycle_lab.deployment import images
@@ -266,3 +268,190 @@ def test_notebook_00_runs_in_the_workbook_image(workbook):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     listing = workbook.run("sh", "-c", "ls /tmp/run00")
     assert "00_start_here.ipynb" in listing.stdout, listing.stdout + listing.stderr
+
+
+# -- .dockerignore: the digest's file list is what buildah copies ----------------------------------------------
+
+def _tools_or_skip():
+    if images.missing_tools():
+        _unavailable(f"{', '.join(images.missing_tools())} not installed (apt-get install podman buildah mmdebstrap)")
+    if os.geteuid() != 0:
+        _unavailable("the image builds run as root here (mmdebstrap, podman with the vfs driver)")
+
+
+IGNORE_CASES = {
+    "files": ["a.db", "sub/b.db", "logs/1.log", "logs/keep.txt", "x/__pycache__/m.pyc", "__pycache__/n.pyc",
+              "README.md", "NOTES.md", "sub/NOTES.md", "docs/secret", "docs/a/b/secret", "docs/a/readme", "build/out",
+              "q.tmp", "keep/inner/z.tmp", "Case.DB", "src/pkg.egg-info/PKG-INFO", "src/pkg/m.py", "sp ace.txt",
+              "c/keep", "c/other", "c/d/f", "e/c/g", "s/keep.txt", "s/deeper/keep.txt", "s/x", "a1.txt", "b1.txt",
+              "c1.txt", ".hidden/h"],
+    "patterns": [
+        ["# comment", "*.db", "**/__pycache__", "logs", "!logs/keep.txt", "*.md", "!README.md", "docs/**/secret",
+         "build/", "**/*.tmp", "!keep/**", "src/*.egg-info", " .hidden", "./sub/deep/../NOTES.md"],
+        ["**/c", "!c/keep", "!c/d", "s/**", "!**/keep.txt", "?1.txt", "![ab]1.txt", ".dockerignore"],
+        ["*", "!src", "src/**/*.py", "!src/pkg/m.py", "/docs/a"],
+    ],
+}
+
+
+@pytest.mark.parametrize("case", range(len(IGNORE_CASES["patterns"])))
+def test_context_files_are_what_buildah_copies(case, tmp_path):
+    """Oracle: buildah itself. A context with tricky names and a .dockerignore (negation, `**`, root-only `*`,
+    `?` and classes, cleaned paths, comments) is copied whole into an image (`FROM scratch`, `COPY . /ctx/`);
+    the files in the image are exactly images.context_files of that folder."""
+    _tools_or_skip()
+    ctx = tmp_path / "ctx"
+    for name in IGNORE_CASES["files"]:
+        (ctx / name).parent.mkdir(parents=True, exist_ok=True)
+        (ctx / name).write_text(name)
+    (ctx / ".dockerignore").write_text("\n".join(IGNORE_CASES["patterns"][case]) + "\n")
+    (tmp_path / "Containerfile").write_text("FROM scratch\nCOPY . /ctx/\n")
+    tag = f"localhost/lifecycle-lab-ignore-test:{case}"
+    images.podman("build", "--isolation", "chroot", "-f", tmp_path / "Containerfile", "-t", tag, ctx)
+    try:
+        root = images.podman("image", "mount", tag).stdout.strip()
+        copied = sorted(p.relative_to(f"{root}/ctx").as_posix() for p in Path(root, "ctx").rglob("*")
+                        if p.is_file() or p.is_symlink())
+        images.podman("image", "unmount", tag, check=False)
+    finally:
+        images.podman("rmi", "-f", tag, check=False)
+    assert copied == images.context_files(ctx)
+    assert 3 <= len(copied) < len(IGNORE_CASES["files"])  # the patterns left some out and kept some
+
+
+# -- dask: the batch job on a dask.distributed cluster, all of it in the service image --------------------------
+
+def _wait_for_dask_worker(address, procs, log, timeout=180):
+    """Until the scheduler in the image has a worker (asked from the host, over 127.0.0.1): the batch job's own
+    wait is 10 s, less than starting both in a container takes on a busy machine."""
+    from distributed import Client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert all(p.poll() is None for p in procs), log.read_text()[-3000:]
+        try:
+            with Client(address, timeout=5) as client:
+                client.wait_for_workers(1, timeout=max(1, deadline - time.monotonic()))
+                return
+        except (OSError, TimeoutError):
+            assert time.monotonic() < deadline, f"no dask worker within {timeout} s: {log.read_text()[-3000:]}"
+            time.sleep(1)
+
+
+def test_the_dask_batch_runs_in_the_service_image(service, data):
+    """`dask scheduler` and `dask worker` run from the image (on 127.0.0.1), and `lifecycle-lab batch --engine dask
+    --scheduler ...` in the image scores the file on them: same rows and predictions as the host's model."""
+    from lifecycle_lab.projects.p01_tickets.api import free_port
+
+    folder, frame, model = data
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    with open(folder / "dask.txt", "w") as out:
+        scheduler = service.popen("dask", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard",
+                                  stdout=out)
+        worker = service.popen("dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                               "--local-directory", "/tmp/dask-worker", stdout=out)
+        try:
+            _wait_for_dask_worker(address, [scheduler, worker], folder / "dask.txt")
+            done = service.run("lifecycle-lab", "batch", "/data/in.csv", "--db", "sqlite:////data/dask.db",
+                               "--create-db", "--model", "/data/model", "--engine", "dask", "--scheduler", address,
+                               env={"LIFECYCLE_LAB_OFFLINE": "1"}, timeout=400)
+        finally:
+            images.Container.stop(worker)
+            images.Container.stop(scheduler)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:] + (folder / "dask.txt").read_text()[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["engine"] == "dask"
+    _check_batch(report, frame, model, f"sqlite:///{folder / 'dask.db'}")
+
+
+# -- the README's Docker commands, run with podman ----------------------------------------------------------------
+
+def _podman_as_docker(tmp_path):
+    """An environment where `docker` is podman (CLI-compatible), under the containers.conf that lets `podman
+    run` work here (images.RUN_CONF: runc, no default rlimits)."""
+    why = images.podman_run_works()
+    if why:
+        _unavailable(f"`podman run` does not work here even with {images.run_env()['CONTAINERS_CONF']}: {why}")
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "docker").write_text('#!/bin/sh\nexec podman "$@"\n')
+    (shim / "docker").chmod(0o755)
+    env = images.run_env()
+    return {**env, "PATH": f"{shim}:{env['PATH']}"}
+
+
+def _serve_and_wait(cmd, cwd, env, url, out, timeout=300):
+    proc = subprocess.Popen(["bash", "-c", cmd], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            answer = httpx.get(url, timeout=2, follow_redirects=True)
+            if answer.status_code == 200:
+                return proc, answer
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            images.Container.stop(proc)
+            out.flush()
+            pytest.fail(f"`{cmd}` did not answer on {url} within {timeout} s: {Path(out.name).read_text()[-3000:]}")
+        time.sleep(1)
+
+
+def _host_port(cmd, inside):
+    """The command with a free port of this machine for `-p N:inside` (another session may hold N here)."""
+    from lifecycle_lab.projects.p01_tickets.api import free_port
+
+    port = free_port()
+    assert f"-p {inside}:{inside}" in cmd, cmd
+    return cmd.replace(f"-p {inside}:{inside}", f"-p {port}:{inside}"), port
+
+
+def test_the_readmes_docker_run_commands_work_with_podman(service_image, data, tmp_path):
+    """Each `docker run` of the service in README.md, verbatim but for the host port, with `docker` being
+    podman: the API answers the README's newman run of the Postman collection, the batch job writes the
+    file's predictions into SQLite in the mounted folder (oracle: the host's model)."""
+    env = _podman_as_docker(tmp_path)
+    folder, frame, model = data
+    work = tmp_path / "work"
+    shutil.copytree(folder / "model", work / "models" / "current")  # what `lifecycle-lab export-model` writes
+    (work / "data").mkdir()
+    shutil.copy(folder / "in.csv", work / "data" / "tickets.csv")
+    cmds = readme_commands()
+    api = next(c for c in cmds["run"] if "lifecycle-lab-service" in c and " batch " not in c)
+    api, port = _host_port(api, 8000)
+    with open(tmp_path / "api.txt", "w") as out:
+        proc, _ = _serve_and_wait(api, work, env, f"http://127.0.0.1:{port}/health", out)
+        try:
+            newman = cmds["newman"].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+            _newman()
+            done = subprocess.run(["bash", "-c", newman + " --color off"], cwd=paths.ROOT, env=env,
+                                  capture_output=True, text=True, timeout=180)
+            assert done.returncode == 0, done.stdout[-4000:]  # newman exits non-zero on any failed assertion
+            assert re.search(r"assertions\s*│\s*4\d\s*│\s*0\s*│", done.stdout), done.stdout[-3000:]
+        finally:
+            images.Container.stop(proc, timeout=60)
+    batch = next(c for c in cmds["run"] if " batch " in c)
+    done = subprocess.run(["bash", "-c", batch], cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    _check_batch(report, frame, model, f"sqlite:///{work / 'data' / 'tickets.db'}")
+
+
+def test_the_readmes_workbook_docker_run_serves_jupyterlab(workbook_image, tmp_path):
+    """`docker run --rm -p 8888:8888 lifecycle-lab` from README.md (host port aside), with podman: JupyterLab
+    answers, as the learner (uid 1000), with the workbook's offline settings in the environment."""
+    env = _podman_as_docker(tmp_path)
+    (run,) = [c for c in readme_commands()["run"] if c.split()[-1] == "lifecycle-lab"]
+    run, port = _host_port(run, 8888)
+    with open(tmp_path / "lab.txt", "w") as out:
+        proc, answer = _serve_and_wait(run, tmp_path, env, f"http://127.0.0.1:{port}/lab", out)
+        try:
+            assert "jupyter" in answer.text.lower()
+        finally:
+            images.Container.stop(proc, timeout=120)
+    log = (tmp_path / "lab.txt").read_text()
+    assert "Jupyter Server" in log and "Permission denied" not in log, log[-3000:]

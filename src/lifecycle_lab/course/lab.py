@@ -28,6 +28,9 @@ def write_lab_settings(prefix: str | os.PathLike = sys.prefix) -> Path:
     their own user settings."""
     path = Path(prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if all(current.get(plugin, {}).get(k) == v for plugin, values in OFFLINE_SETTINGS.items()
+           for k, v in values.items()):
+        return path  # already there: nothing written (the workbook image's environment is not the learner's to write)
     for plugin, values in OFFLINE_SETTINGS.items():
         current.setdefault(plugin, {}).update(values)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,12 +17,16 @@ Why no per-instruction layer cache: with the `vfs` storage driver (the one that 
 container) every cached step still copies the whole file system into a new container; a fully cached layered
 rebuild of the service image took 4.5 min against 2 min for building it from scratch in one container
 (`--layers=false`). So each image is built in one container and labelled with a digest of its inputs (the
-Dockerfile, the build arguments, the base image and the files it copies); a build whose digest matches the
-existing image's label is skipped. Measured sizes and times: bench/RESULTS-images.md.
+Dockerfile, the build arguments, the base image and the files its COPY lines take from the build context, as
+`.dockerignore` leaves it: `IgnoreMatcher`, tested against what buildah copies); a build whose digest matches
+the existing image's label is skipped, so a change to tests/ rebuilds neither image and a notebook only the
+workbook's. Measured sizes and times: bench/RESULTS-images.md.
 
-`Container` runs commands in an image the way that works here: `buildah from` + `buildah run
---isolation=chroot --network=host` (`podman run` fails: crun cannot set rlimits in this sandbox); a server
-started that way listens on the host's 127.0.0.1.
+Running: plain `podman run` works here under `run_env()` (a containers.conf with no default rlimits and the
+runc runtime: podman's default rlimits exceed the sandbox's hard limits, and crun refuses its hybrid cgroups),
+so the README's `docker run` lines run with podman. `Container` runs commands in an image without a runtime:
+`buildah from` + `buildah run --isolation=chroot --network=host`; a server started either way listens on the
+host's 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from lifecycle_lab.base.errors import LifecycleLabError
 ROOT = paths.ROOT
 BASE = "localhost/lifecycle-lab-base:bookworm"
 SERVICE = "localhost/lifecycle-lab-service:latest"
-WORKBOOK = "localhost/lifecycle-lab-workbook:latest"
+WORKBOOK = "localhost/lifecycle-lab:latest"  # the README's `docker build ... -t lifecycle-lab`
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
 LABEL = "org.lifecycle-lab.inputs"
 DEBIAN_PACKAGES = ("python3", "python3-venv", "passwd")
@@ -216,26 +220,136 @@ def build_wheelhouse(lock: Path = ROOT / "requirements.lock", folder: Path = WHE
 
 # -- 3. and 4. the images --------------------------------------------------------------------------------------
 
-def _context_files(dockerfile: Path) -> list[Path]:
-    """The files the Dockerfile's COPY lines take from the context (git's view: tracked or not ignored)."""
+def dockerignore_patterns(root: Path = ROOT) -> list[str]:
+    """The patterns of `root`/.dockerignore as the builder reads them: one a line, blank lines and lines starting
+    with `#` skipped, surrounding spaces stripped (no file: nothing is excluded)."""
+    path = root / ".dockerignore"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+class IgnoreMatcher:
+    """Which paths of a build context a `.dockerignore` excludes, with the rules of the builders (moby's and
+    containers/storage's `fileutils.PatternMatcher`, which podman and buildah use): each pattern is cleaned like
+    Go's `filepath.Clean` (leading `/`, `.` and `..` dropped) and matched against the whole path relative to the
+    context or against any of its parent folders (`build` excludes `build/x/y`); `*` and `?` do not cross `/`,
+    `**` does (any number of folders, none included); the last pattern that matches decides, and one starting
+    with `!` includes again. So `*.db` excludes `a.db` but not `sub/a.db`, unlike `.gitignore`.
+    The glob-to-regex translation is docker-py's (in the lock through mlflow and prefect), case-sensitive as on
+    Linux; the rest follows `fileutils.MatchesOrParentMatches` (tests compare both with what buildah copies)."""
+
+    def __init__(self, patterns: list[str]):
+        self.patterns = []
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            parts: list[str] = []
+            for piece in (pattern[1:] if negate else pattern).strip().split("/"):
+                if piece == "..":
+                    parts = parts[:-1]
+                elif piece not in ("", "."):
+                    parts.append(piece)
+            if parts:  # "." or "/" alone excludes nothing ("for historical reasons")
+                self.patterns.append((negate, parts, "/".join(parts)))
+
+    def _match(self, text: str, pattern: str) -> bool:
+        from docker.utils.fnmatch import fnmatchcase
+
+        return fnmatchcase(text, pattern)
+
+    def excluded(self, path: str) -> bool:
+        """Whether the context path `path` (relative, `/`-separated) is left out of the build context."""
+        parents = path.split("/")[:-1]
+        excluded = False
+        for negate, _, pattern in self.patterns:
+            hit = self._match(path, pattern) or any(self._match("/".join(parents[:i]), pattern)
+                                                     for i in range(1, len(parents) + 1))
+            if hit:
+                excluded = not negate
+        return excluded
+
+    def may_include_below(self, folder: str) -> bool:
+        """Whether the walk goes on inside the excluded `folder`: only when a `!` pattern starts with its path
+        (`!logs/keep.txt` for `logs`), as the builders' walk does; `!**/keep.txt` does not reopen a folder."""
+        return any(negate and (pattern + "/").startswith(folder + "/") for negate, _, pattern in self.patterns)
+
+
+def context_files(root: Path = ROOT, patterns: list[str] | None = None) -> list[str]:
+    """Every file and symbolic link the build context of `root` holds for the builder: what `.dockerignore` (or
+    `patterns`) leaves in, as sorted `/`-separated paths relative to `root`. Not git's view: untracked files
+    count, and a file git ignores but `.dockerignore` does not is sent."""
+    matcher = IgnoreMatcher(dockerignore_patterns(root) if patterns is None else patterns)
+    found = []
+    for folder, dirs, files in os.walk(root):
+        rel = Path(folder).relative_to(root).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        keep = []
+        for d in sorted(dirs):
+            path = prefix + d
+            if (Path(folder) / d).is_symlink():
+                files.append(d)  # a link to a folder is copied as the link
+            elif not matcher.excluded(path) or matcher.may_include_below(path):
+                keep.append(d)
+        dirs[:] = keep
+        found += [prefix + f for f in files if not matcher.excluded(prefix + f)]
+    return sorted(found)
+
+
+def copy_sources(dockerfile: Path) -> list[str]:
+    """The context paths the Dockerfile's COPY instructions take (`--from=` copies take none from the context),
+    cleaned (`./src/` -> `src`; `.` is the whole context)."""
     sources = []
-    for line in dockerfile.read_text().splitlines():
-        if line.startswith("COPY "):
-            parts = [p for p in line.split()[1:] if not p.startswith("--")]
-            sources += parts[:-1]
-    listed = _run(["git", "ls-files", "-co", "--exclude-standard", "-z", "--", *sources], cwd=ROOT).stdout
-    return sorted(ROOT / f for f in listed.split("\0") if f and (ROOT / f).is_file())
+    for line in dockerfile.read_text().replace("\\\n", " ").splitlines():
+        words = line.split()
+        if not words or words[0].upper() not in ("COPY", "ADD"):
+            continue
+        if any(w.startswith("--from") for w in words[1:]):
+            continue
+        parts = [w for w in words[1:] if not w.startswith("--")]
+        for src in parts[:-1]:
+            clean = "/".join(p for p in src.split("/") if p not in ("", "."))
+            sources.append(clean or ".")
+    return sources
 
 
-def inputs_digest(dockerfile: Path, build_args: dict) -> str:
-    """sha256 over everything an image is made from: Dockerfile, build arguments, base image, copied files."""
+def image_files(dockerfile: Path, root: Path = ROOT) -> list[str]:
+    """The context files an image is made from: those of `context_files` that its COPY lines take."""
+    sources = copy_sources(dockerfile)
+    if "." in sources:
+        return context_files(root)
+    return [f for f in context_files(root) if any(f == s or f.startswith(s + "/") for s in sources)]
+
+
+def _context_files(dockerfile: Path) -> list[Path]:
+    return [ROOT / f for f in image_files(dockerfile)]
+
+
+def inputs_digest(dockerfile: Path, build_args: dict, *, base_id: str | None = None, root: Path = ROOT) -> str:
+    """sha256 over everything an image is made from: Dockerfile, build arguments, base image, and each file the
+    COPY lines take from the context as `.dockerignore` leaves it (name, executable bit, content; a link's
+    target), so a change anywhere else (tests/, a notebook for the service) keeps the image current."""
     digest = hashlib.sha256()
     digest.update(dockerfile.read_bytes())
     digest.update(json.dumps(build_args, sort_keys=True).encode())
-    digest.update(inspect(build_args["BASE"])["id"].encode())
-    for f in _context_files(dockerfile):
-        digest.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    digest.update((base_id or inspect(build_args["BASE"])["id"]).encode())
+    for name in image_files(dockerfile, root):
+        path = root / name
+        if path.is_symlink():
+            body, mode = b"->" + os.readlink(path).encode(), 0
+        else:
+            body, mode = path.read_bytes(), path.stat().st_mode & 0o111
+        digest.update(name.encode() + b"\0" + str(mode).encode() + b"\0" + body + b"\0")
     return digest.hexdigest()
+
+
+def build_argv(dockerfile: Path, tag: str, digest: str, args: dict) -> list:
+    """`podman build` arguments: the README's `docker build -f DOCKERFILE -t TAG .` plus the options of a build
+    without registry or index (the build arguments BASE and WHEELS, the wheelhouse mounted), chroot isolation and
+    the host's network (what works as root here), one container for the whole build, and the inputs' label."""
+    cmd = ["build", "--layers=false", "--format", "docker", "--isolation", "chroot", "--network", "host",
+           "-v", f"{WHEELHOUSE}:/wheels:ro", "--label", f"{LABEL}={digest}"]
+    for key, value in args.items():
+        cmd += ["--build-arg", f"{key}={value}"]
+    return cmd + ["-f", dockerfile, "-t", tag, ROOT]
 
 
 def build_image(dockerfile: Path, tag: str, *, force: bool = False, log=None) -> Step:
@@ -246,11 +360,7 @@ def build_image(dockerfile: Path, tag: str, *, force: bool = False, log=None) ->
     old = inspect(tag) if image_exists(tag) else None
     if old and old["labels"].get(LABEL) == digest and not force:
         return Step(tag, True, time.monotonic() - start, {"bytes": old["size"], "inputs": digest[:12]})
-    cmd = ["build", "--layers=false", "--format", "docker", "--isolation", "chroot", "--network", "host",
-           "-f", dockerfile, "-v", f"{WHEELHOUSE}:/wheels:ro", "--label", f"{LABEL}={digest}", "-t", tag]
-    for key, value in args.items():
-        cmd += ["--build-arg", f"{key}={value}"]
-    podman(*cmd, ROOT, log=log)
+    podman(*build_argv(dockerfile, tag, digest, args), log=log)
     if old and inspect(tag)["id"] != old["id"]:
         podman("rmi", old["id"], check=False)  # the previous build, now untagged
     return Step(tag, False, time.monotonic() - start, {"bytes": inspect(tag)["size"], "inputs": digest[:12]})
@@ -268,10 +378,41 @@ def build(targets=("service", "workbook"), *, force: bool = False, log=None) -> 
                    "workbook": (ROOT / "docker" / "workbook.Dockerfile", WORKBOOK)}
     for target in targets:
         steps.append(build_image(*dockerfiles[target], force=force, log=log))
+    run_env()  # build/images/containers.conf, for `podman run` (README)
     return steps
 
 
 # -- running commands in an image ------------------------------------------------------------------------------
+
+RUN_CONF = """\
+# `podman run` on this kind of machine (written by lifecycle_lab.deployment.images; CONTAINERS_CONF points here).
+[containers]
+# podman asks for RLIMIT_NOFILE/RLIMIT_NPROC above the sandbox's hard limits, and setting them fails
+# ("setrlimit `RLIMIT_NOFILE`: Operation not permitted"): the container keeps the limits podman runs with
+default_ulimits = []
+[engine]
+# crun refuses a machine whose cgroup v2 hierarchy holds a controller while v1 is mounted ("cgroups in hybrid
+# mode not supported"); runc (Debian's package) runs there
+runtime = "runc"
+"""
+
+
+def run_env(folder: Path = ROOT / "build" / "images") -> dict:
+    """The environment under which plain `podman run` works here (and `docker` can stand for podman): the
+    containers.conf above, and the storage driver of the images `make images` builds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = folder / "containers.conf"
+    if not conf.exists() or conf.read_text() != RUN_CONF:
+        conf.write_text(RUN_CONF)
+    return {**os.environ, "CONTAINERS_CONF": str(conf), "STORAGE_DRIVER": storage_driver()}
+
+
+def podman_run_works(image: str = BASE) -> str | None:
+    """None when `podman run --rm IMAGE true` works under `run_env`, else why not (podman's last line)."""
+    done = subprocess.run(["podman", "run", "--rm", "--pull=never", image, "true"], env=run_env(),
+                          capture_output=True, text=True, timeout=300)
+    return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["exit %d" % done.returncode])[-1]
+
 
 class Container:
     """A working container of an image (`buildah from`), removed on exit; commands run as the image's user."""
