@@ -21,7 +21,8 @@ if [ "$mode" = fast ]; then
 fi
 
 echo "== 2/3 unit tests and notebook runs (learner copies, second parameter set)"
-$PY -m pytest -q tests "$@"
+# --durations: the 25 slowest tests are listed at the end, so a CI log says where its time went
+$PY -m pytest -q --durations=25 tests "$@"
 
 echo "== 3/3 nbval: every solution notebook re-executes and reproduces its committed outputs"
 $PY -m pytest -q --nbval solutions/ --nbval-sanitize-with tests/nbval_sanitize.cfg
