@@ -330,7 +330,8 @@ def local_server(timeout: float = 120.0):
     if loops != {"schedule_deployments": SCHEDULER_LOOP_SECONDS,
                  "schedule_recent_deployments": RECENT_DEPLOYMENTS_LOOP_SECONDS}:
         raise PipelineError(f"prefect.server was imported before local_server() (its scheduler loops are {loops}):"
-                            f" start the local server before anything else imports prefect.server")
+                            f" start the local server before anything else imports prefect.server (in a notebook: restart"
+                            f" the kernel and run the cells from the top)")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
