@@ -170,6 +170,40 @@ def test_the_repeat_check_is_kept_per_run_in_the_database_and_emptied_when_runs_
     assert left == ["alive-elsewhere"]  # the killed run's and this run's are gone, the live run's kept
 
 
+@settings(max_examples=25, deadline=None)
+@given(chunks=st.lists(st.lists(st.sampled_from([f"T-{i}" for i in range(12)]), max_size=15), max_size=6))
+def test_repeats_counted_in_one_statement_equal_the_lookup_path_and_a_counter(tmp_path_factory, chunks):
+    """Chunks of ids with repeats inside and across chunks: the one-statement count (INSERT ... ON CONFLICT ...
+    RETURNING, SQLite here; PostgreSQL runs it in the file tests) and the portable lookup-then-upsert path give
+    the oracle's repeats per chunk (every copy of an id after its first in the file) and the same stored copies.
+    SEEN_BATCH is 4 here, so a chunk's ids span several statements."""
+    from collections import Counter
+    from unittest import mock
+
+    from sqlalchemy import select
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('seen') / 'seen.db'}"
+    engine = batch.connect(url, create=True)
+    seen, so_far, want = batch._seen_ids(), Counter(), []
+    for chunk in chunks:
+        in_chunk = Counter(chunk)
+        want.append(sum(n - (0 if so_far[i] else 1) for i, n in in_chunk.items()))
+        so_far.update(in_chunk)
+    got = {"statement": [], "lookup": []}
+    with engine.begin() as conn, mock.patch.object(batch, "SEEN_BATCH", 4):
+        for chunk in chunks:
+            counted = Counter(chunk)
+            rows, copies = [{"ticket_id": i} for i in counted], list(counted.values())
+            got["statement"].append(batch._count_repeats(conn, "one", rows, copies))
+            entries = [{"run_id": "two", "ticket_id": i, "copies": n} for i, n in counted.items()]
+            got["lookup"].append(batch._count_repeats_by_lookup(conn, "two", entries) if entries else 0)
+        stored = {run: dict(conn.execute(select(seen.c.ticket_id, seen.c.copies).where(seen.c.run_id == run)).all())
+                  for run in ("one", "two")}
+    engine.dispose()
+    assert got["statement"] == got["lookup"] == want
+    assert stored["one"] == stored["two"] == dict(so_far)
+
+
 def _raw_file(tmp_path, body: bytes, name="raw.csv"):
     path = tmp_path / name
     path.write_bytes(body)
