@@ -16,6 +16,9 @@ MB" the largest of its child processes (the scoring workers; for dask, the clust
 For dask the measuring process also runs the LocalCluster's scheduler: `bench/batch_dask_memory.py` measures
 client, scheduler and workers as separate processes.
 `--big-rows N` also runs w2 and dask2 once on an N-row file: memory must not grow with the file.
+`--base-src DIR` also runs each kind with DIR (the `src` folder of another checkout, e.g. a `git worktree` of an
+older commit) first on PYTHONPATH, as `KIND@base`, interleaved with the current code's runs: a change's cost
+measured side by side on one machine, not against a figure recorded on another.
 "CPU s" are the CPU seconds (user + system) the parent and its worker processes used: on a machine shared
 with other jobs the wall-clock rate is noisy, the CPU a row costs much less so. For dask the cluster's
 worker processes are children of the measuring process too, so their CPU includes their start-up.
@@ -90,17 +93,21 @@ def worker(kind: str, path: str, artifact: str, db: str) -> None:
                       "cpu_workers": children.ru_utime + children.ru_stime}))
 
 
-def measure(kind: str, path: Path, artifact: Path, folder: Path, run: int) -> dict:
+def measure(kind: str, path: Path, artifact: Path, folder: Path, run: int, base_src: str | None = None) -> dict:
     db = folder / f"{kind}_{path.stem}_{run}.db"
     load = os.getloadavg()[0]
-    done = subprocess.run([sys.executable, __file__, "--worker", kind, str(path), str(artifact), f"sqlite:///{db}"],
-                          capture_output=True, text=True)
+    code, _, base = kind.partition("@")
+    env = dict(os.environ)
+    if base:  # the other checkout's package shadows the installed (editable) one
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (base_src, env.get("PYTHONPATH")) if p)
+    done = subprocess.run([sys.executable, __file__, "--worker", code, str(path), str(artifact), f"sqlite:///{db}"],
+                          capture_output=True, text=True, env=env)
     db.unlink(missing_ok=True)
     if done.returncode:
         raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(load_before=load, rate=result["rows"] / result["seconds"])
-    print(f"  {kind:>6} run {run}: {result['rate']:>8,.0f} rows/s, {result['seconds']:.1f} s, parent "
+    print(f"  {kind:>11} run {run}: {result['rate']:>8,.0f} rows/s, {result['seconds']:.1f} s, parent "
           f"{result['peak_mb']:.0f} MB, workers {result['worker_mb']:.0f} MB, load {load:.2f}, CPU s parent "
           f"{result.get('cpu_parent', 0):.1f} workers {result.get('cpu_workers', 0):.1f}", flush=True)
     return result
@@ -123,6 +130,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--kinds", nargs="+", default=["model", "w1", "w2", "dask1", "dask2"])
     parser.add_argument("--big-rows", type=int, default=0)
+    parser.add_argument("--base-src", default=None, help="also run each kind on this checkout's src (KIND@base)")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -130,6 +138,12 @@ def main() -> None:
         worker(*args.worker)
         return
     info = machine()
+    if args.base_src:
+        args.base_src = str(Path(args.base_src).resolve())
+        if not (Path(args.base_src) / "lifecycle_lab").is_dir():
+            parser.error(f"--base-src {args.base_src}: no lifecycle_lab package there (give a checkout's src folder)")
+        args.kinds = [k for kind in args.kinds for k in (kind, f"{kind}@base")]
+        info["base_src"] = args.base_src
     print("machine:", json.dumps(info), flush=True)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     results: dict[str, list] = {k: [] for k in args.kinds}
@@ -140,7 +154,7 @@ def main() -> None:
         print(f"{args.rows:,} tickets: {files[args.rows].stat().st_size / 1e6:.1f} MB", flush=True)
         for run in range(args.repeats):
             for kind in args.kinds:
-                results[kind].append(measure(kind, files[args.rows], artifact, folder, run))
+                results[kind].append(measure(kind, files[args.rows], artifact, folder, run, args.base_src))
         big = {}
         if args.big_rows:
             print(f"{args.big_rows:,} tickets: {files[args.big_rows].stat().st_size / 1e6:.1f} MB", flush=True)
@@ -149,13 +163,13 @@ def main() -> None:
     end_load = os.getloadavg()
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in end_load)}")
     base = statistics.median(r["rate"] for r in results["w1"]) if results.get("w1") else None
-    print(f"\n{'kind':>6} | {'rows/s median (range)':>26} | {'vs w1':>6} | {'parent MB':>9} | {'worker MB':>9} | load")
+    print(f"\n{'kind':>11} | {'rows/s median (range)':>26} | {'vs w1':>6} | {'parent MB':>9} | {'worker MB':>9} | load")
     for kind, runs in results.items():
         rates = [r["rate"] for r in runs]
         med = statistics.median(rates)
         ratio = f"{med / base:.2f}x" if base else "-"
         loads = "-".join(f"{r['load_before']:.1f}" for r in runs)
-        print(f"{kind:>6} | {med:>10,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | {ratio:>6} | "
+        print(f"{kind:>11} | {med:>10,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | {ratio:>6} | "
               f"{statistics.median(r['peak_mb'] for r in runs):>9.0f} | "
               f"{statistics.median(r['worker_mb'] for r in runs):>9.0f} | {loads}")
     for kind, r in big.items():
